@@ -1,0 +1,47 @@
+"""JSON API for tokens and users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException
+
+from app.accounts import service
+from app.models_base import iso
+from app.accounts.models import User
+from app.web.requests import database, json_object
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.name, "is_ops": user.is_ops,
+            "created_at": iso(user.created_at)}
+
+
+class AccountsApi(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @post("/auth/token", status_code=200, summary="Exchange email and password for a bearer token")
+    async def token(self, request: Request) -> dict[str, str]:
+        data = await json_object(request)
+        async with database(request).transaction() as session:
+            user = await service.authenticate(session, str(data.get("email", "")), str(data.get("password", "")))
+            if user is None:
+                raise NotAuthorizedException("wrong email or password")
+            token = await service.issue_token(session, user, name=str(data.get("name") or "api"))
+        return {"token": token}
+
+    @post("/users", summary="Create a user (ops)")
+    async def create_user(self, request: Request) -> dict[str, Any]:
+        service.require_ops(request.user)
+        data = await json_object(request)
+        async with database(request).transaction() as session:
+            user = await service.create_user(session, email=data.get("email"), name=data.get("name"),
+                                             password=data.get("password"), role=data.get("role"),
+                                             actor_id=request.user.id)
+        return user_json(user) | {"role": data.get("role")}
+
+    @get("/me", summary="The signed-in user")
+    async def me(self, request: Request) -> dict[str, Any]:
+        return user_json(request.user)

@@ -1,0 +1,82 @@
+"""The one place that assembles the application."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+
+from app.accounts.api import AccountsApi
+from app.accounts.auth import PUBLIC_PATHS, AuthMiddleware
+from app.accounts.pages import AccountPages
+from app.board.api import BoardApi
+from app.board.live import BoardRenderer, board_socket
+from app.board.pages import BoardPages
+from app.config import ROOT, Settings, get_settings
+from app.db import Database
+from app.export.api import ExportApi
+from app.items.api import ItemsApi
+from app.jobs.runner import JobRunner
+from app.projects.api import ProjectsApi
+from app.projects.pages import ProjectPages
+from app.realtime import Publisher, make_channels_plugin
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.templating import template_config
+from app.work.api import WorkApi
+from app.work.pages import WorkPages
+
+SESSION_COOKIE = "inkwell_session"
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO if not settings.debug else logging.DEBUG)
+    channels = make_channels_plugin(settings.redis_url)
+    sessions = CookieBackendConfig(secret=settings.secret_key.encode()[:32].ljust(32, b"0"), key=SESSION_COOKIE,
+                                   httponly=True, secure=settings.secure_cookies, samesite="lax",
+                                   max_age=14 * 24 * 3600)
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax",
+                      exclude=["/api/"])
+
+    def on_startup(app: Litestar) -> None:
+        publisher = Publisher(channels, render_board=lambda pid: app.state.board_renderer(pid))
+        db = Database(settings.database_url, after_commit=publisher.after_commit)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.publisher = publisher
+        app.state.board_renderer = BoardRenderer(db, app.template_engine)
+        app.state.jobs = JobRunner(db, settings)
+        app.state.jobs.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        await app.state.jobs.stop()
+        await app.state.publisher.drain()
+        await app.state.db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, board_socket,
+            AccountPages, ProjectPages, WorkPages, BoardPages,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
+        ],
+        plugins=[channels],
+        middleware=[sessions.middleware, DefineMiddleware(AuthMiddleware, exclude=list(PUBLIC_PATHS))],
+        csrf_config=csrf,
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="Inkwell", version="1", path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        debug=settings.debug,
+    )

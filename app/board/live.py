@@ -1,0 +1,83 @@
+"""The live board: one render per burst of changes, the same bytes to every socket.
+
+A published message is ``b"<version>\\n<html>"``; the version is the newest
+event id the render saw. Renders can finish out of order across processes, so
+each socket forwards only messages newer than the last one it sent.
+"""
+
+from __future__ import annotations
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from litestar.template import TemplateEngineProtocol
+
+from app.accounts import service as accounts
+from app.accounts.models import Role
+from app.board.service import board_stats
+from app.board.sparkline import sparkline_points
+from app.db import Database
+from app.errors import DomainError
+from app.projects.models import Project
+from app.realtime import project_channel
+
+BOARD_ROLES = (Role.ops, Role.reviewer, Role.specialist, Role.client)
+FRAGMENT = "board/_board.html"
+
+
+class BoardRenderer:
+    """Renders a project's board fragment; used by the publisher and by each (re)connect."""
+
+    def __init__(self, db: Database, templates: TemplateEngineProtocol):
+        self.db = db
+        self.templates = templates
+
+    async def __call__(self, project_id: int) -> bytes | None:
+        async with self.db.transaction() as session:
+            project = await session.get(Project, project_id)
+            if project is None:
+                return None
+            stats = await board_stats(session, project)
+        html = self.templates.get_template(FRAGMENT).render(stats=stats, spark=sparkline_points)
+        return f"{stats.version}\n".encode() + html.encode()
+
+
+def split_message(message: bytes) -> tuple[int, bytes]:
+    version, _, html = message.partition(b"\n")
+    return int(version), html
+
+
+@websocket("/ws/projects/{project_id:int}/board")
+async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlugin) -> None:
+    db: Database = socket.app.state.db
+    try:
+        async with db.transaction() as session:
+            project = await session.get(Project, project_id)
+            if project is None:
+                await socket.close(code=4404, reason="no such project")
+                return
+            await accounts.require_role(session, socket.user, project_id, *BOARD_ROLES)
+    except DomainError as exc:
+        await socket.close(code=4403, reason=exc.message)
+        return
+    await socket.accept()
+    renderer: BoardRenderer = socket.app.state.board_renderer
+    last_sent = -1
+
+    async def forward(message: bytes) -> None:
+        nonlocal last_sent
+        version, html = split_message(message)
+        if version >= last_sent:
+            last_sent = version
+            await socket.send_text(html.decode())
+
+    async with channels.start_subscription([project_channel(project_id)]) as subscriber:
+        snapshot = await renderer(project_id)  # after subscribing: nothing between the two is missed
+        if snapshot is not None:
+            await forward(snapshot)
+        async with subscriber.run_in_background(forward):
+            try:
+                while True:
+                    await socket.receive_data(mode="text")
+            except WebSocketDisconnect:
+                pass

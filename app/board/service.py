@@ -1,0 +1,119 @@
+"""The numbers on the ops board, from counters kept with every change.
+
+Nothing here counts items: a project with a million items costs the same as
+one with ten (batch counters plus a 60-row throughput window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounts.models import Membership, Role
+from app.events.models import Event
+from app.models_base import epoch_minute, iso, utcnow
+from app.projects.models import Batch, Project, ProjectStatus
+from app.work.models import Assignment, AssignmentState, ThroughputBucket
+
+WINDOW_MINUTES = 60
+IDLE_MINUTES = 10
+
+
+@dataclass
+class Counts:
+    items: int = 0
+    queued: int = 0
+    leased: int = 0
+    submitted: int = 0
+    completed: int = 0
+    expired_leases: int = 0
+    answers_last_hour: int = 0
+    sparkline: list[int] = field(default_factory=lambda: [0] * WINDOW_MINUTES)
+
+
+@dataclass
+class BatchStats:
+    id: int
+    name: str
+    due_at: str | None
+    counts: Counts
+    blockers: list[str]
+
+    @property
+    def progress(self) -> float:
+        return 0.0 if not self.counts.items else self.counts.completed / self.counts.items
+
+
+@dataclass
+class BoardStats:
+    project_id: int
+    name: str
+    status: str
+    overlap: int
+    version: int
+    generated_at: str
+    totals: Counts
+    batches: list[BatchStats]
+    blockers: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for batch in data["batches"]:
+            batch["progress"] = round(batch["counts"]["completed"] / batch["counts"]["items"], 4) if batch["counts"]["items"] else 0.0
+        return data
+
+
+async def board_stats(session: AsyncSession, project: Project, now: datetime | None = None) -> BoardStats:
+    now = now or utcnow()
+    current_minute = epoch_minute(now)
+    first_minute = current_minute - WINDOW_MINUTES + 1
+    batches = list((await session.execute(select(Batch).where(Batch.project_id == project.id).order_by(Batch.id))).scalars())
+    buckets = await session.execute(select(ThroughputBucket.batch_id, ThroughputBucket.minute, ThroughputBucket.answers)
+                                    .where(ThroughputBucket.project_id == project.id, ThroughputBucket.minute >= first_minute))
+    spark: dict[int, list[int]] = {b.id: [0] * WINDOW_MINUTES for b in batches}
+    for batch_id, minute, answers in buckets:
+        if batch_id in spark and minute <= current_minute:
+            spark[batch_id][minute - first_minute] += answers
+    version = (await session.execute(select(func.max(Event.id)).where(Event.project_id == project.id))).scalar() or 0
+    expired_recently = (await session.execute(select(func.count()).select_from(Assignment).where(
+        Assignment.project_id == project.id, Assignment.state == AssignmentState.expired,
+        Assignment.finished_at >= now - timedelta(minutes=WINDOW_MINUTES)))).scalar_one()
+    contributors = (await session.execute(select(func.count()).select_from(Membership).where(
+        Membership.project_id == project.id, Membership.role == Role.contributor))).scalar_one()
+
+    totals = Counts()
+    rows: list[BatchStats] = []
+    last_activity: datetime | None = None
+    for batch in batches:
+        counts = Counts(items=batch.items_total, queued=batch.items_queued, leased=batch.leases_active,
+                        submitted=batch.annotations_submitted, completed=batch.items_completed,
+                        expired_leases=batch.leases_expired, sparkline=spark[batch.id])
+        counts.answers_last_hour = sum(counts.sparkline)
+        for name in ("items", "queued", "leased", "submitted", "completed", "expired_leases", "answers_last_hour"):
+            setattr(totals, name, getattr(totals, name) + getattr(counts, name))
+        totals.sparkline = [a + b for a, b in zip(totals.sparkline, counts.sparkline)]
+        blockers = []
+        if batch.due_at and batch.due_at < now and batch.items_completed < batch.items_total:
+            blockers.append(f"behind its due date ({batch.items_total - batch.items_completed} items not done)")
+        rows.append(BatchStats(id=batch.id, name=batch.name, due_at=iso(batch.due_at), counts=counts, blockers=blockers))
+        if batch.last_activity_at and (last_activity is None or batch.last_activity_at > last_activity):
+            last_activity = batch.last_activity_at
+
+    blockers: list[str] = []
+    if project.status == ProjectStatus.live and totals.queued:
+        if not contributors:
+            blockers.append("no contributors are members of this project")
+        elif last_activity is None or last_activity < now - timedelta(minutes=IDLE_MINUTES):
+            blockers.append(f"no contributor has been active in the last {IDLE_MINUTES} minutes")
+    if expired_recently:
+        blockers.append(f"{expired_recently} leases expired unanswered in the last hour")
+    for batch_stats in rows:
+        blockers.extend(f"batch {batch_stats.name}: {b}" for b in batch_stats.blockers)
+    if project.status == ProjectStatus.paused:
+        blockers.append("the project is paused")
+    return BoardStats(project_id=project.id, name=project.name, status=project.status, overlap=project.overlap,
+                      version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers)

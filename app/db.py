@@ -1,0 +1,71 @@
+"""The database: one engine per process, short transactions, publish after commit.
+
+SQLite (the embedded default) serialises writers, so the process keeps a
+single connection and every transaction starts with ``BEGIN IMMEDIATE``: no
+two transactions of this process ever interleave, and another process (the
+CLI) waits on ``busy_timeout`` instead of failing. PostgreSQL gets a pool and
+row locks (``FOR UPDATE SKIP LOCKED``) where work is handed out.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+AfterCommit = Callable[[list[Any]], Awaitable[None]]
+
+PENDING_EVENTS = "pending_events"
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0,
+            pool_timeout=60, connect_args={"timeout": 30},
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver glue
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection):  # pragma: no cover - driver glue
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine and hands out transactions that publish their events after commit."""
+
+    def __init__(self, url: str, after_commit: AfterCommit | None = None):
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.after_commit = after_commit
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on error, then publish."""
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            pending = session.info.pop(PENDING_EVENTS, [])
+        if pending and self.after_commit is not None:
+            await self.after_commit(pending)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Items: the units of work annotators answer, and how they are imported."""

@@ -1,0 +1,1 @@
+"""Background work: in-process on the embedded default, arq workers with Redis."""

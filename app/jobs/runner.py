@@ -1,0 +1,42 @@
+"""Runs periodic jobs inside the web process when there is no Redis.
+
+With REDIS_URL set, the arq worker (``app.jobs.worker``) runs them instead, so
+several web processes do not all repeat the same work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.config import Settings
+from app.db import Database
+from app.jobs.tasks import reclaim_expired_leases
+
+log = logging.getLogger(__name__)
+
+RECLAIM_EVERY_SECONDS = 5.0
+
+
+class JobRunner:
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.in_process = settings.redis_url is None
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self.in_process:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(RECLAIM_EVERY_SECONDS)
+            try:
+                await reclaim_expired_leases(self.db)
+            except Exception:
+                log.exception("reclaiming expired leases failed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

@@ -1,0 +1,14 @@
+"""Every table, imported in one place so Alembic and the app see the same metadata."""
+
+from sqlmodel import SQLModel
+
+from app.accounts.models import ApiToken, Membership, User
+from app.events.models import Event
+from app.items.models import Item
+from app.projects.models import Batch, GuidelineVersion, Project
+from app.work.models import Annotation, Assignment, ThroughputBucket
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiToken", "Annotation", "Assignment", "Batch", "Event", "GuidelineVersion", "Item",
+           "Membership", "Project", "ThroughputBucket", "User", "metadata"]

@@ -1,0 +1,47 @@
+"""The database and live push outside the web server (CLI, arq worker, benchmarks).
+
+With REDIS_URL set, changes made here reach open boards like changes made
+through the web; without it there is nobody to tell, and nothing is pushed.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from app.board.live import BoardRenderer
+from app.config import Settings, get_settings
+from app.db import Database
+from app.realtime import Publisher, make_channels_plugin
+from app.web.templating import standalone_templates
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    publisher: Publisher
+
+
+@asynccontextmanager
+async def standalone_runtime(settings: Settings | None = None) -> AsyncIterator[Runtime]:
+    settings = settings or get_settings()
+    channels = make_channels_plugin(settings.redis_url) if settings.redis_url else None
+    renderer: BoardRenderer | None = None
+
+    async def render(project_id: int) -> bytes | None:
+        return await renderer(project_id) if renderer else None
+
+    publisher = Publisher(channels, render_board=render)
+    db = Database(settings.database_url, after_commit=publisher.after_commit)
+    renderer = BoardRenderer(db, standalone_templates())
+    try:
+        if channels is not None:
+            await channels.__aenter__()
+        yield Runtime(settings, db, publisher)
+        await publisher.drain()
+    finally:
+        if channels is not None:
+            await channels.__aexit__(None, None, None)
+        await db.dispose()

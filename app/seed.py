@@ -1,0 +1,109 @@
+"""The demo program `make run` starts with: one user per role and a live project."""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from sqlalchemy import func, select
+
+from app.accounts.models import Role, User
+from app.accounts.service import add_member, create_user
+from app.db import Database
+from app.items.parsing import parse_items
+from app.items.service import import_records
+from app.projects.service import create_project, interface_of, set_status
+
+DEMO_USERS = [
+    ("ops@inkwell.local", "Olivia Ops", Role.ops),
+    ("reviewer@inkwell.local", "Rafael Reviewer", Role.reviewer),
+    ("specialist@inkwell.local", "Sana Specialist", Role.specialist),
+    ("client@inkwell.local", "Chen Client", Role.client),
+    ("alice@inkwell.local", "Alice Contributor", Role.contributor),
+    ("bob@inkwell.local", "Bob Contributor", Role.contributor),
+    ("carmen@inkwell.local", "Carmen Contributor", Role.contributor),
+]
+
+GUIDELINES = """# Support-ticket triage
+
+Read the customer's message and label it as a support lead would.
+
+## Sentiment
+- **positive**: the customer is satisfied or thankful, even if they also ask something.
+- **neutral**: a plain question or statement.
+- **negative**: frustration, complaint or threat to leave.
+
+## Topics
+Pick every topic the message is *about*; not topics it merely mentions.
+
+## Urgency
+1 = can wait a week · 3 = answer today · 5 = the customer is blocked right now.
+
+## Rationale
+One or two sentences a reviewer can check. Quote the words that decided it.
+"""
+
+INTERFACE = [
+    {"name": "sentiment", "type": "choice", "label": "Sentiment",
+     "options": ["positive", "neutral", "negative"]},
+    {"name": "topics", "type": "multi_choice", "label": "Topics",
+     "options": ["billing", "shipping", "product", "account", "other"], "min_selected": 1},
+    {"name": "urgency", "type": "rating", "label": "Urgency", "min": 1, "max": 5,
+     "labels": {"1": "can wait", "5": "blocked now"}},
+    {"name": "rationale", "type": "text", "label": "Rationale", "required": False, "max_length": 500},
+]
+
+OPENERS = ["Hi team,", "Hello,", "To whom it may concern:", "Hey!", "Good morning,"]
+BODIES = [
+    "my order #{n} still hasn't arrived after two weeks and nobody answers my emails.",
+    "I was charged twice for my subscription this month. Please refund the duplicate.",
+    "just wanted to say the new dashboard is fantastic, thank you!",
+    "how do I change the email address on my account?",
+    "the app crashes every time I open the settings page on Android.",
+    "can I upgrade my plan mid-cycle, and how is it billed?",
+    "the package arrived damaged; the box was crushed and the lamp is broken.",
+    "I can't log in since this morning and I have a demo in an hour.",
+    "do you ship to Iceland? I couldn't find it in the FAQ.",
+    "your support agent Maria was incredibly helpful yesterday. <b>Five stars</b>.",
+]
+
+
+def demo_items(count: int = 40, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    lines = []
+    for n in range(count):
+        text = f"{rng.choice(OPENERS)} {rng.choice(BODIES).format(n=1000 + n)}"
+        lines.append('{"external_id": "ticket-%d", "data": {"ticket": %s, "channel": "%s"}}' % (
+            n + 1, _json(text), rng.choice(["email", "chat", "phone"])))
+    return "\n".join(lines).encode()
+
+
+def _json(value: str) -> str:
+    import json
+    return json.dumps(value)
+
+
+async def seed_demo(db: Database, *, force: bool = False) -> list[tuple[str, str, str]] | None:
+    """Returns (email, role, password) for each user created, or None if already seeded."""
+    async with db.transaction() as session:
+        if not force and (await session.execute(select(func.count()).select_from(User))).scalar_one():
+            return None
+        created: list[tuple[str, str, str]] = []
+        people: dict[str, User] = {}
+        for email, name, role in DEMO_USERS:
+            password = secrets.token_urlsafe(9)
+            people[email] = await create_user(session, email=email, name=name, password=password, role=role)
+            created.append((email, role, password))
+        ops = people["ops@inkwell.local"]
+        project = await create_project(
+            session, actor=ops, name="Support-ticket triage",
+            purpose="Train a triage model that routes support tickets by sentiment, topic and urgency, "
+                    "so blocked customers reach a person first.",
+            guidelines=GUIDELINES, overlap=2, interface=INTERFACE)
+        for email, _, role in DEMO_USERS:
+            if role != Role.ops:
+                await add_member(session, project_id=project.id, user_id=people[email].id, role=role, actor_id=ops.id)
+        records = parse_items(demo_items(), "jsonl", interface_of(project))
+        await import_records(session, project, records, batch_name="week-1", actor=ops)
+        await set_status(session, project, "live", actor=ops)
+    return created

@@ -1,0 +1,1 @@
+"""Web plumbing shared by every slice: templates, errors, request helpers."""

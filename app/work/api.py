@@ -1,0 +1,53 @@
+"""JSON API for contributors: next task, submit, skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+
+from app.models_base import iso
+from app.projects.service import get_project
+from app.web.requests import database, json_object
+from app.work import service
+from app.work.service import Lease
+
+
+def lease_json(lease: Lease) -> dict[str, Any]:
+    """What a contributor receives about a task: never gold status, never other people."""
+    a = lease.assignment
+    return {"assignment": {"id": a.id, "expires_at": iso(a.expires_at), "project_id": a.project_id,
+                           "item": {"id": a.item_id, "data": lease.item_data}}}
+
+
+class WorkApi(Controller):
+    path = "/api/v1"
+    tags = ["work"]
+
+    @post("/projects/{project_id:int}/next", summary="Lease the next task: 200 with it, or 204 when none is left")
+    async def next_task(self, request: Request, project_id: int) -> Response:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            lease = await service.next_lease(session, project, request.user)
+        if lease is None:
+            return Response(None, status_code=204)
+        return Response(lease_json(lease), status_code=200)
+
+    @post("/assignments/{assignment_id:int}/submit",
+          summary="Submit an answer; send Idempotency-Key so a retry is safe. 422 {errors} when invalid")
+    async def submit(self, request: Request, assignment_id: int) -> Response:
+        data = await json_object(request)
+        key = request.headers.get("idempotency-key")
+        async with database(request).transaction() as session:
+            result = await service.submit(session, assignment_id, request.user, data.get("answer"), key)
+        a = result.annotation
+        return Response({"annotation": {"id": a.id, "item_id": a.item_id, "answer": a.answer,
+                                        "guideline_version": a.guideline_version, "time_on_task_ms": a.time_on_task_ms,
+                                        "created_at": iso(a.created_at)}, "replayed": result.replayed},
+                        status_code=201)
+
+    @post("/assignments/{assignment_id:int}/skip", status_code=200, summary="Give a task back")
+    async def skip(self, request: Request, assignment_id: int) -> dict[str, Any]:
+        async with database(request).transaction() as session:
+            assignment = await service.skip(session, assignment_id, request.user)
+        return {"assignment": {"id": assignment.id, "state": assignment.state}}

@@ -1,0 +1,78 @@
+"""The contributor's workspace: the task, the guidelines at hand, submit and move on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Template
+
+from app.accounts import service as accounts
+from app.errors import Conflict, Invalid
+from app.models_base import utcnow
+from app.projects.service import current_guidelines, get_project, interface_of
+from app.web.requests import database
+from app.work import service
+from app.work.service import WORKER_ROLES, Lease
+
+TASK = "work/_task.html"
+
+
+def _task_context(project, lease: Lease | None, *, values: dict[str, Any] | None = None,
+                  errors: dict[str, str] | None = None, key: str | None = None, notice: str | None = None) -> dict[str, Any]:
+    return {"project": project, "lease": lease, "interface": interface_of(project), "values": values or {},
+            "errors": errors or {}, "idempotency_key": key or uuid.uuid4().hex, "notice": notice}
+
+
+async def _next_task_fragment(request: Request, project_id: int) -> Template:
+    """Lease the next task and render it; what the workspace shows after every answer."""
+    async with database(request).transaction() as session:
+        project = await get_project(session, project_id)
+        try:
+            lease = await service.next_lease(session, project, request.user)
+        except Conflict as exc:
+            return Template(TASK, context=_task_context(project, None, notice=exc.message))
+    return Template(TASK, context=_task_context(project, lease, notice=None if lease else "done"))
+
+
+class WorkPages(Controller):
+    path = "/projects/{project_id:int}/work"
+    include_in_schema = False
+
+    @get("/")
+    async def workspace(self, request: Request, project_id: int) -> Template:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            await accounts.require_role(session, request.user, project_id, *WORKER_ROLES)
+            guidelines = await current_guidelines(session, project)
+            lease = await service.current_lease(session, project_id, request.user.id, utcnow())
+        return Template("work/workspace.html", context={
+            "user": request.user, "guidelines": guidelines, **_task_context(project, lease)})
+
+    @post("/next", status_code=200)
+    async def next_task(self, request: Request, project_id: int) -> Template:
+        return await _next_task_fragment(request, project_id)
+
+    @post("/{assignment_id:int}/submit", status_code=200)
+    async def submit(self, request: Request, project_id: int, assignment_id: int) -> Template:
+        form = await request.form()
+        key = str(form.get("idempotency_key") or "") or None
+        db = database(request)
+        async with db.transaction() as session:
+            project = await get_project(session, project_id)
+            raw = interface_of(project).parse_form({k: form.getall(k) for k in form.keys()})
+        try:
+            async with db.transaction() as session:
+                await service.submit(session, assignment_id, request.user, raw, key)
+        except Invalid as exc:
+            async with db.transaction() as session:
+                lease = await service.current_lease(session, project_id, request.user.id, utcnow())
+            return Template(TASK, status_code=422, context=_task_context(project, lease, values=raw, errors=exc.errors, key=key))
+        return await _next_task_fragment(request, project_id)
+
+    @post("/{assignment_id:int}/skip", status_code=200)
+    async def skip(self, request: Request, project_id: int, assignment_id: int) -> Template:
+        async with database(request).transaction() as session:
+            await service.skip(session, assignment_id, request.user)
+        return await _next_task_fragment(request, project_id)

@@ -1,0 +1,202 @@
+"""The work queue: lease the next item, take the answer, skip, reclaim expired leases.
+
+Correctness rests on the database: a unique index refuses a second live lease
+on a slot and a unique constraint refuses the same person twice on an item.
+Speed rests on the queue query: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets
+concurrent callers pass each other instead of queueing on the same row; on
+SQLite the process's single connection and ``BEGIN IMMEDIATE`` serialise them.
+
+Lock order everywhere: assignment, then item, then batch (last, just before
+commit, so the hot counter row is held for the shortest time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounts.models import Role, User
+from app.accounts.service import require_role
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.events.service import record
+from app.items.models import Item
+from app.models_base import epoch_minute, utcnow
+from app.projects.models import Batch, Project, ProjectStatus
+from app.projects.service import interface_of
+from app.work.models import ANNOTATE, Annotation, Assignment, AssignmentState, ThroughputBucket
+
+WORKER_ROLES = (Role.contributor, Role.ops)
+
+
+@dataclass(frozen=True)
+class Lease:
+    assignment: Assignment
+    item_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Submission:
+    annotation: Annotation
+    replayed: bool
+
+
+def _item_data(item_id: int):
+    return select(Item.data).where(Item.id == item_id)
+
+
+async def current_lease(session: AsyncSession, project_id: int, user_id: int, now: datetime) -> Lease | None:
+    """The caller's unexpired lease, so asking for "next" twice never hoards items."""
+    assignment = (await session.execute(select(Assignment).where(
+        Assignment.user_id == user_id, Assignment.project_id == project_id,
+        Assignment.state == AssignmentState.leased, Assignment.expires_at > now,
+    ).order_by(Assignment.id).limit(1))).scalar_one_or_none()
+    if assignment is None:
+        return None
+    return Lease(assignment, (await session.execute(_item_data(assignment.item_id))).scalar_one())
+
+
+async def next_lease(session: AsyncSession, project: Project, user: User, now: datetime | None = None) -> Lease | None:
+    """Lease the next open item to ``user``, or None when nothing is left for them."""
+    now = now or utcnow()
+    await require_role(session, user, project.id, *WORKER_ROLES)
+    if project.status != ProjectStatus.live:
+        raise Conflict(f"the project is {project.status}, not live")
+    held = await current_lease(session, project.id, user.id, now)
+    if held is not None:
+        return held
+    await reclaim_expired(session, now, project_id=project.id)
+
+    already_seen = exists().where(Assignment.item_id == Item.id, Assignment.stage == ANNOTATE,
+                                  Assignment.user_id == user.id)
+    pick = (select(Item.id, Item.batch_id, Item.data)
+            .where(Item.project_id == project.id, Item.open_slots > 0, Item.is_gold.is_(False), ~already_seen)
+            .order_by(Item.id).limit(1).with_for_update(skip_locked=True, of=Item))
+    row = (await session.execute(pick)).first()
+    if row is None:
+        return None
+    item_id, batch_id, data = row
+    open_slots = (await session.execute(update(Item).where(Item.id == item_id, Item.open_slots > 0)
+                                        .values(open_slots=Item.open_slots - 1).returning(Item.open_slots))).scalar_one()
+    taken = set((await session.execute(select(Assignment.slot).where(
+        Assignment.item_id == item_id, Assignment.stage == ANNOTATE,
+        Assignment.state.in_([AssignmentState.leased, AssignmentState.submitted])))).scalars())
+    slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
+    assignment = Assignment(project_id=project.id, batch_id=batch_id, item_id=item_id, user_id=user.id,
+                            stage=ANNOTATE, slot=slot, state=AssignmentState.leased, leased_at=now,
+                            expires_at=now + timedelta(seconds=project.lease_seconds))
+    session.add(assignment)
+    await session.flush()
+    record(session, action="assignment.leased", subject_type="assignment", subject_id=assignment.id,
+           project_id=project.id, actor_id=user.id, payload={"item_id": item_id, "batch_id": batch_id})
+    await _bump_batch(session, batch_id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
+    return Lease(assignment, data)
+
+
+async def _own_assignment(session: AsyncSession, assignment_id: int, user: User) -> Assignment:
+    assignment = (await session.execute(select(Assignment).where(Assignment.id == assignment_id)
+                                        .with_for_update())).scalar_one_or_none()
+    if assignment is None:
+        raise NotFound("no such assignment")
+    if assignment.user_id != user.id:
+        raise Forbidden("this assignment is not yours")
+    return assignment
+
+
+async def submit(session: AsyncSession, assignment_id: int, user: User, answer: Any,
+                 idempotency_key: str | None = None, now: datetime | None = None) -> Submission:
+    """Validate and store an answer. A retry with the same Idempotency-Key returns the first result."""
+    now = now or utcnow()
+    assignment = await _own_assignment(session, assignment_id, user)
+    if assignment.state == AssignmentState.submitted:
+        existing = (await session.execute(select(Annotation).where(Annotation.assignment_id == assignment.id))).scalar_one()
+        if idempotency_key and existing.idempotency_key == idempotency_key:
+            return Submission(existing, replayed=True)
+        raise Conflict("this task was already submitted")
+    if assignment.state != AssignmentState.leased:
+        raise Conflict(f"this lease was {assignment.state}; ask for the next task")
+    project = await session.get(Project, assignment.project_id)
+    clean, errors = interface_of(project).validate_answer(answer)
+    if errors:
+        raise Invalid(errors, message="the answer is not valid")
+    annotation = Annotation(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
+                            user_id=user.id, answer=clean, guideline_version=project.guideline_version or None,
+                            time_on_task_ms=int((now - assignment.leased_at).total_seconds() * 1000),
+                            idempotency_key=idempotency_key, source="inkwell", lint=[], created_at=now)
+    session.add(annotation)
+    assignment.state, assignment.finished_at = AssignmentState.submitted, now
+    session.add(assignment)
+    answers = (await session.execute(update(Item).where(Item.id == assignment.item_id)
+                                     .values(answers=Item.answers + 1).returning(Item.answers))).scalar_one()
+    await session.flush()
+    record(session, action="annotation.submitted", subject_type="annotation", subject_id=annotation.id,
+           project_id=assignment.project_id, actor_id=user.id,
+           payload={"item_id": assignment.item_id, "assignment_id": assignment.id,
+                    "time_on_task_ms": annotation.time_on_task_ms})
+    await _count_answer(session, assignment.project_id, assignment.batch_id, now)
+    await _bump_batch(session, assignment.batch_id, now, leases_active=-1, annotations_submitted=1,
+                      items_completed=1 if answers == project.overlap else 0)
+    return Submission(annotation, replayed=False)
+
+
+async def skip(session: AsyncSession, assignment_id: int, user: User, now: datetime | None = None) -> Assignment:
+    """Give the item back; the same person is not offered it again."""
+    now = now or utcnow()
+    assignment = await _own_assignment(session, assignment_id, user)
+    if assignment.state != AssignmentState.leased:
+        raise Conflict(f"this task is already {assignment.state}")
+    assignment.state, assignment.finished_at = AssignmentState.skipped, now
+    session.add(assignment)
+    reopened = await _reopen_slot(session, assignment.item_id)
+    record(session, action="assignment.skipped", subject_type="assignment", subject_id=assignment.id,
+           project_id=assignment.project_id, actor_id=user.id, payload={"item_id": assignment.item_id})
+    await _bump_batch(session, assignment.batch_id, now, leases_active=-1, items_queued=reopened)
+    return assignment
+
+
+async def reclaim_expired(session: AsyncSession, now: datetime | None = None, *, project_id: int | None = None) -> int:
+    """Return expired leases' slots to the queue. Safe to run from many places at once."""
+    now = now or utcnow()
+    query = (select(Assignment).where(Assignment.state == AssignmentState.leased, Assignment.expires_at <= now)
+             .order_by(Assignment.id).limit(500).with_for_update(skip_locked=True))
+    if project_id is not None:
+        query = query.where(Assignment.project_id == project_id)
+    expired = list((await session.execute(query)).scalars())
+    for assignment in expired:
+        assignment.state, assignment.finished_at = AssignmentState.expired, now
+        session.add(assignment)
+        reopened = await _reopen_slot(session, assignment.item_id)
+        record(session, action="assignment.expired", subject_type="assignment", subject_id=assignment.id,
+               project_id=assignment.project_id, payload={"item_id": assignment.item_id})
+        await _bump_batch(session, assignment.batch_id, None, leases_active=-1, items_queued=reopened,
+                          leases_expired=1)
+    return len(expired)
+
+
+async def _reopen_slot(session: AsyncSession, item_id: int) -> int:
+    """Give a slot back; 1 when the item became queued again (it had none open)."""
+    open_slots = (await session.execute(update(Item).where(Item.id == item_id)
+                                        .values(open_slots=Item.open_slots + 1).returning(Item.open_slots))).scalar_one()
+    return 1 if open_slots == 1 else 0
+
+
+async def _bump_batch(session: AsyncSession, batch_id: int, activity_at: datetime | None, **deltas: int) -> None:
+    values: dict[str, Any] = {name: getattr(Batch, name) + delta for name, delta in deltas.items() if delta}
+    if activity_at is not None:
+        values["last_activity_at"] = activity_at
+    if values:
+        await session.execute(update(Batch).where(Batch.id == batch_id).values(**values))
+
+
+async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, now: datetime) -> None:
+    minute = epoch_minute(now)
+    dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+    statement = dialect_insert(ThroughputBucket).values(project_id=project_id, batch_id=batch_id, minute=minute, answers=1)
+    statement = statement.on_conflict_do_update(index_elements=["batch_id", "minute"],
+                                                set_={"answers": ThroughputBucket.answers + 1})
+    await session.execute(statement)

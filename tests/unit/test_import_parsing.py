@@ -1,0 +1,424 @@
+"""Parsing uploaded item imports (app/items/parsing.py): formats, wrappers, problems."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from app.items.parsing import (
+    MAX_REPORTED,
+    ImportProblem,
+    ImportRejected,
+    ItemRecord,
+    PriorAnnotation,
+    detect_format,
+    parse_items,
+)
+from components.base import Interface
+
+
+@pytest.fixture(scope="module")
+def interface() -> Interface:
+    return Interface.from_specs(
+        [
+            {"name": "sentiment", "type": "choice", "options": ["pos", "neg"]},
+            {"name": "rationale", "type": "text", "required": False},
+        ]
+    )
+
+
+def jsonl(*lines: object) -> bytes:
+    """Each argument is one physical line: a str is written verbatim, anything else as JSON."""
+    return "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines).encode()
+
+
+def rejected(body: bytes, fmt: str, interface: Interface) -> ImportRejected:
+    with pytest.raises(ImportRejected) as caught:
+        parse_items(body, fmt, interface)
+    return caught.value
+
+
+def problems(exc: ImportRejected) -> list[tuple[int, str]]:
+    return [(p.line, p.message) for p in exc.problems]
+
+
+# -- detect_format ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("filename", "content_type", "expected"),
+    [
+        ("items.json", None, "json"),
+        ("items.JSONL", None, "jsonl"),
+        ("export.ndjson", None, "jsonl"),
+        ("sheet.csv", None, "csv"),
+        # The extension wins over a contradicting content type.
+        ("sheet.csv", "application/json", "csv"),
+        # Unknown extension: the content type decides, parameters ignored.
+        ("upload.txt", "application/json; charset=utf-8", "json"),
+        (None, "application/x-ndjson", "jsonl"),
+        (None, "application/jsonl", "jsonl"),
+        (None, "text/csv", "csv"),
+    ],
+)
+def test_detect_format_by_extension_then_content_type(filename, content_type, expected):
+    # The body would sniff as JSON; it must not be consulted here.
+    assert detect_format(filename, content_type, b"[]") == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'  \n\t[{"text": "a"}]', "json"),
+        (b'\xef\xbb\xbf\n{"text": "a"}\n{"text": "b"}', "jsonl"),
+        (b"text,label\nhello,pos\n", "csv"),
+        (b"", "csv"),
+    ],
+)
+def test_detect_format_sniffs_first_non_space_byte(body, expected):
+    assert detect_format("upload.bin", "application/octet-stream", body) == expected
+    assert detect_format(None, None, body) == expected
+
+
+# -- happy paths ------------------------------------------------------------------
+def test_json_array_of_plain_and_wrapped_items(interface):
+    body = json.dumps(
+        [
+            {"text": "plain item", "lang": "en"},
+            {
+                "data": {"text": "wrapped item"},
+                "external_id": "w-1",
+                "gold": {"sentiment": "neg", "rationale": "  sarcasm \r\n"},
+                "explanation": "The praise is ironic.",
+                "annotations": [
+                    {"annotator": "ann-1", "answer": {"sentiment": "neg"}},
+                    {"annotator": "ann-2", "answer": {"sentiment": "pos"}, "created_at": "2024-05-01T10:00:00Z"},
+                ],
+                "meta": {"batch": 3},
+            },
+        ]
+    ).encode()
+
+    records = parse_items(body, "json", interface)
+
+    assert records == [
+        ItemRecord(1, {"text": "plain item", "lang": "en"}, None, None, None, []),
+        ItemRecord(
+            line=2,
+            data={"text": "wrapped item"},
+            external_id="w-1",
+            # validated and normalised by the interface: text stripped, optional field filled.
+            gold={"sentiment": "neg", "rationale": "sarcasm"},
+            explanation="The praise is ironic.",
+            annotations=[
+                PriorAnnotation("ann-1", {"sentiment": "neg", "rationale": None}),
+                PriorAnnotation("ann-2", {"sentiment": "pos", "rationale": None}, "2024-05-01T10:00:00Z"),
+            ],
+            meta={"batch": 3},
+        ),
+    ]
+
+
+def test_jsonl_line_numbers_count_blank_lines(interface):
+    body = jsonl(
+        {"text": "first"},
+        "",
+        "   ",
+        {"data": {"text": "fourth"}, "external_id": 17},
+        "",
+    ).replace(b"\n", b"\r\n")
+
+    records = parse_items(body, "jsonl", interface)
+
+    assert [(r.line, r.data, r.external_id) for r in records] == [
+        (1, {"text": "first"}, None),
+        (4, {"text": "fourth"}, "17"),  # numeric ids become strings
+    ]
+
+
+def test_csv_rows_with_external_id_column(interface):
+    body = (
+        b"external_id,text,source\r\n"
+        b"a-1,hello,forum\r\n"
+        b"\r\n"
+        b'a-2,"two\r\nlines",mail\r\n'
+        b",no id here,forum\r\n"
+    )
+
+    records = parse_items(body, "csv", interface)
+
+    assert [(r.line, r.external_id, r.data) for r in records] == [
+        (2, "a-1", {"text": "hello", "source": "forum"}),
+        # line 3 is blank; the quoted newline makes row a-2 span lines 4-5.
+        (4, "a-2", {"text": "two\r\nlines", "source": "mail"}),
+        (6, None, {"text": "no id here", "source": "forum"}),
+    ]
+    assert all(r.gold is None and r.annotations == [] for r in records)
+
+
+def test_object_is_a_wrapper_only_with_object_data_and_wrapper_keys(interface):
+    body = jsonl(
+        {"data": {"text": "wrapped"}, "meta": {}},
+        # an extra, non-wrapper key: the whole object is the item's data
+        {"data": {"text": "x"}, "title": "t"},
+        # "data" that is not an object: plain data too
+        {"data": "just a string", "gold": "not validated"},
+    )
+
+    records = parse_items(body, "jsonl", interface)
+
+    assert [r.data for r in records] == [
+        {"text": "wrapped"},
+        {"data": {"text": "x"}, "title": "t"},
+        {"data": "just a string", "gold": "not validated"},
+    ]
+    assert all(r.gold is None for r in records)
+
+
+# -- encoding ---------------------------------------------------------------------
+def test_bom_is_dropped(interface):
+    bom = b"\xef\xbb\xbf"
+    [csv_record] = parse_items(bom + b"external_id,text\nx1,hi\n", "csv", interface)
+    assert csv_record.external_id == "x1" and csv_record.data == {"text": "hi"}
+
+    [json_record] = parse_items(bom + b'[{"text": "hi"}]', "json", interface)
+    assert json_record.data == {"text": "hi"}
+
+    [jsonl_record] = parse_items(bom + b'{"text": "hi"}\n', "jsonl", interface)
+    assert jsonl_record.data == {"text": "hi"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_non_utf8_body_is_rejected(interface, fmt):
+    body = '{"text": "café"}\n'.encode("latin-1")
+
+    exc = rejected(body, fmt, interface)
+
+    assert problems(exc) == [(1, "not UTF-8 text")]
+    assert exc.total == 1
+
+
+# -- problems ---------------------------------------------------------------------
+def test_jsonl_collects_every_problem_with_its_line(interface):
+    body = jsonl(
+        {"text": "fine"},
+        '{"text": "unterminated',
+        "",
+        ["not", "an", "object"],
+        {},
+        {"data": {}, "external_id": "e"},
+        {"data": {"text": "ok"}, "explanation": 5, "annotations": {"annotator": "a"}},
+    )
+
+    exc = rejected(body, "jsonl", interface)
+
+    found = problems(exc)
+    assert [line for line, _ in found] == [2, 4, 5, 6, 7, 7]
+    assert found[0][1].startswith("invalid JSON: Unterminated string")
+    assert found[1:] == [
+        (4, "item must be a JSON object, got an array"),
+        (5, "item data is empty"),
+        (6, "item data is empty"),
+        (7, "explanation must be a string, got a number"),
+        (7, "annotations must be a list, got an object"),
+    ]
+    assert exc.total == 6
+    assert str(exc).startswith("import rejected: 6 problems; line 2: invalid JSON: ")
+
+
+def test_bad_gold_and_annotation_answers_name_the_field(interface):
+    body = jsonl(
+        {"data": {"text": "a"}, "gold": {"sentiment": "meh"}},
+        {"data": {"text": "b"}, "gold": {"rationale": "why"}},
+        {"data": {"text": "c"}, "gold": {"sentiment": "pos", "stars": 4}},
+        {
+            "data": {"text": "d"},
+            "annotations": [
+                {"annotator": "ann-1", "answer": {"sentiment": "pos"}},
+                {"annotator": "ann-2", "answer": {"sentiment": "neutral"}},
+                {"annotator": "ann-3", "answer": "pos"},
+            ],
+        },
+        {"data": {"text": "e"}, "gold": ["pos"]},
+    )
+
+    exc = rejected(body, "jsonl", interface)
+
+    found = problems(exc)
+    # The field comes first; the wording after it is the component's own.
+    assert found[0][0] == 1 and found[0][1].startswith("gold.sentiment: ")
+    assert "pos" in found[0][1] and "neg" in found[0][1]
+    assert found[1][0] == 2 and found[1][1].startswith("gold.sentiment: ")  # required, missing
+    assert (3, "gold.stars: unknown field") in found
+    assert any(line == 4 and m.startswith("annotations[1].sentiment: ") for line, m in found)
+    assert any(line == 4 and m.startswith("annotations[2].answer must be an object") for line, m in found)
+    assert any(line == 5 and m.startswith("gold must be an object") for line, m in found)
+
+
+def test_annotation_shape_is_checked(interface):
+    body = jsonl(
+        {
+            "data": {"text": "a"},
+            "annotations": [
+                {"completed_by": 3, "result": [{"value": {"choices": ["pos"]}}]},
+                {"answer": {"sentiment": "pos"}},
+                {"annotator": "ann-1", "answer": {"sentiment": "pos"}, "created_at": "last tuesday"},
+                {"annotator": "ann-2"},
+                "ann-3",
+            ],
+        },
+    )
+
+    exc = rejected(body, "jsonl", interface)
+
+    assert problems(exc) == [
+        (1, "annotations[0]: unknown key(s) 'completed_by', 'result' (allowed: annotator, answer, created_at)"),
+        (1, "annotations[1].annotator: must be a non-empty string"),
+        (1, "annotations[2].created_at: must be an ISO 8601 date-time string"),
+        (1, "annotations[3].answer: required"),
+        (1, "annotations[4] must be an object with annotator and answer, got a string"),
+    ]
+
+
+def test_duplicate_external_id_is_reported_on_the_later_line(interface):
+    body = jsonl(
+        {"data": {"text": "a"}, "external_id": "x"},
+        {"data": {"text": "b"}, "external_id": "y"},
+        {"data": {"text": "c"}, "external_id": "x"},
+    )
+    exc = rejected(body, "jsonl", interface)
+    assert problems(exc) == [(3, "duplicate external_id 'x' (first on line 1)")]
+
+    csv_body = b"external_id,text\nx,a\ny,b\n\nx,c\n"
+    exc = rejected(csv_body, "csv", interface)
+    assert problems(exc) == [(5, "duplicate external_id 'x' (first on line 2)")]
+
+    # A number and the same digits as a string are the same id.
+    exc = rejected(jsonl({"data": {"t": 1}, "external_id": 7}, {"data": {"t": 2}, "external_id": "7"}), "jsonl", interface)
+    assert problems(exc) == [(2, "duplicate external_id '7' (first on line 1)")]
+
+
+def test_json_array_problems_are_numbered_by_item(interface):
+    body = json.dumps(
+        [
+            {"data": {"text": "a"}, "external_id": "x"},
+            "oops",
+            {"data": {"text": "c"}, "external_id": "x"},
+        ],
+        indent=2,  # physical lines must not matter for array items
+    ).encode()
+
+    exc = rejected(body, "json", interface)
+
+    assert problems(exc) == [
+        (2, "item must be a JSON object, got a string"),
+        (3, "duplicate external_id 'x' (first on item 1)"),
+    ]
+    assert str(exc) == (
+        "import rejected: 2 problems; item 2: item must be a JSON object, got a string; "
+        "item 3: duplicate external_id 'x' (first on item 1)"
+    )
+
+
+def test_malformed_json_reports_the_decoder_line(interface):
+    body = b'[\n  {"text": "a"},\n  {"text": "b",}\n]'
+
+    exc = rejected(body, "json", interface)
+
+    [(line, message)] = problems(exc)
+    assert line == 3
+    assert message.startswith("invalid JSON: ") and "column" in message
+
+
+@pytest.mark.parametrize("document", [b'{"text": "a"}', b'"text"', b"42"])
+def test_json_must_be_an_array(interface, document):
+    [(line, message)] = problems(rejected(document, "json", interface))
+    assert line == 1 and message.startswith("expected a JSON array of items, got ")
+
+
+def test_csv_header_and_row_problems(interface):
+    body = b"text,,source,\nhello,x,forum,y\nhi,a,b,c,EXTRA\n"
+
+    exc = rejected(body, "csv", interface)
+
+    assert problems(exc) == [
+        (1, "column 2 has an empty header"),
+        (1, "column 4 has an empty header"),
+        (3, "row has 5 cells but the header has 4 columns"),
+    ]
+
+
+def test_csv_row_with_too_many_cells(interface):
+    body = b"external_id,text\na,hello\nb,hello,again\nc,fine\n"
+    assert problems(rejected(body, "csv", interface)) == [
+        (3, "row has 3 cells but the header has 2 columns")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt"),
+    [
+        (b"", "json"),
+        (b" \n ", "json"),
+        (b"[]", "json"),
+        (b"\n\n  \n", "jsonl"),
+        (b"", "csv"),
+        (b"text,label\n", "csv"),
+        (b"\xef\xbb\xbf", "jsonl"),
+    ],
+)
+def test_empty_import_is_rejected(interface, body, fmt):
+    assert problems(rejected(body, fmt, interface)) == [(1, "no items found")]
+
+
+def test_csv_quoting_errors_are_reported_per_row(interface):
+    body = b'text,source\n"a"b,forum\nfine,mail\n"q"z,web\n'
+    assert problems(rejected(body, "csv", interface)) == [
+        (2, "invalid CSV: ',' expected after '\"'"),
+        (4, "invalid CSV: ',' expected after '\"'"),
+    ]
+
+    # An unclosed quote must not silently swallow the rows after it.
+    body = b'text,source\nok,forum\n"never closed,mail\nmore,web\n'
+    assert problems(rejected(body, "csv", interface)) == [
+        (3, "invalid CSV: a quoted cell starting in this row is never closed")
+    ]
+
+
+def test_nul_characters_are_rejected(interface):
+    message = "item contains a NUL character (\\u0000), which cannot be stored"
+    body = jsonl({"text": "a\x00b"}, {"text": "a backslash-u0000 is text: \\u0000"}, {"data": {"t": 1}, "explanation": "\x00"})
+    assert problems(rejected(body, "jsonl", interface)) == [(1, message), (3, message)]
+
+    assert problems(rejected(b"text\nok\nx\x00y\n", "csv", interface)) == [(3, message)]
+
+
+def test_problem_cap_keeps_the_first_hundred_and_counts_all(interface):
+    body = jsonl(*(["not json"] * 250))
+
+    exc = rejected(body, "jsonl", interface)
+
+    assert len(exc.problems) == MAX_REPORTED == 100
+    assert exc.total == 250
+    assert [p.line for p in exc.problems] == list(range(1, 101))
+    assert str(exc).startswith("import rejected: 250 problems; line 1: invalid JSON: ")
+    assert str(exc).endswith("and 240 more")  # str spells out the first 10 only
+
+    payload = exc.to_dict()
+    assert payload["error"] == "import rejected"
+    assert payload["total"] == 250
+    assert len(payload["problems"]) == 100
+    assert payload["problems"][0] == {"line": 1, "message": exc.problems[0].message}
+    json.dumps(payload)  # serialisable as is
+
+
+def test_import_rejected_round_trips_through_pickle():
+    exc = ImportRejected([ImportProblem(2, "bad"), ImportProblem(7, "worse")], total=3)
+    assert str(exc) == "import rejected: 3 problems; line 2: bad; line 7: worse; and 1 more"
+    again = pickle.loads(pickle.dumps(exc))
+    assert again.problems == exc.problems and again.total == 3 and str(again) == str(exc)
+
+
+def test_unknown_format_is_a_programming_error(interface):
+    with pytest.raises(ValueError):
+        parse_items(b"[]", "xml", interface)
