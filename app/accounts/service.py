@@ -7,7 +7,7 @@ import re
 import secrets
 
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiToken, Membership, Role, User
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password

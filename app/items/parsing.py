@@ -36,6 +36,17 @@ EXTERNAL_ID_COLUMN = "external_id"
 
 NUL_MESSAGE = "item contains a NUL character (\\u0000), which cannot be stored"
 
+
+class _NonStandardNumber(ValueError):
+    """NaN/Infinity: Python's json accepts them, JSON (and PostgreSQL's jsonb) do not."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonStandardNumber(f"invalid JSON: {name} is not a number JSON allows")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
 _BOM = b"\xef\xbb\xbf"
 _NON_SPACE = re.compile(rb"[^ \t\r\n\f\v]")
 
@@ -210,7 +221,10 @@ def _type_name(value: Any) -> str:
 
 def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord] | None:
     try:
-        document = json.loads(text)
+        document = _DECODER.decode(text)
+    except _NonStandardNumber as exc:
+        problems.add(1, str(exc))
+        return None
     except json.JSONDecodeError as exc:
         problems.add(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return None
@@ -233,8 +247,9 @@ def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> li
 def _parse_jsonl(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord]:
     records: list[ItemRecord] = []
     build = builder.build
-    loads = json.loads
+    loads = _DECODER.decode  # json.loads minus its per-call type checks
     decode_error = json.JSONDecodeError
+    bad_number = _NonStandardNumber
     first_content_line = 0
     # split("\n") rather than splitlines(): U+2028 etc. may legally sit inside JSON strings.
     for number, raw in enumerate(text.split("\n"), start=1):
@@ -249,6 +264,9 @@ def _parse_jsonl(text: str, builder: "_RecordBuilder", problems: _Problems) -> l
             if number == first_content_line and raw.lstrip().startswith("["):
                 message += "; this looks like a JSON array, upload it as .json"
             problems.add(number, message)
+            continue
+        except bad_number as exc:
+            problems.add(number, str(exc))
             continue
         except RecursionError:
             problems.add(number, "invalid JSON: nested too deeply")

@@ -422,3 +422,14 @@ def test_import_rejected_round_trips_through_pickle():
 def test_unknown_format_is_a_programming_error(interface):
     with pytest.raises(ValueError):
         parse_items(b"[]", "xml", interface)
+
+
+def test_nan_and_infinity_are_not_json(interface):
+    body = b'{"text": "a", "score": NaN}\n{"text": "b"}\n{"text": "c", "score": -Infinity}\n'
+    assert problems(rejected(body, "jsonl", interface)) == [
+        (1, "invalid JSON: NaN is not a number JSON allows"),
+        (3, "invalid JSON: -Infinity is not a number JSON allows"),
+    ]
+    assert problems(rejected(b'[{"x": Infinity}]', "json", interface)) == [
+        (1, "invalid JSON: Infinity is not a number JSON allows")
+    ]

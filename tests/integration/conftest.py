@@ -1,0 +1,159 @@
+"""Integration fixtures: the real app served by uvicorn on the backend under test.
+
+INKWELL_TEST_BACKEND=sqlite (default: SQLite file + in-memory channels) or
+postgres (PostgreSQL + Redis). Each test makes its own project and people, so
+tests never depend on each other's data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import ServerThread, reset_database, test_settings
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    settings = test_settings()
+    reset_database(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def server(settings):
+    server = ServerThread(settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_token(settings, server) -> str:
+    """A global ops user made directly in the database (there is no API user yet to make one)."""
+    import asyncio
+
+    from app.accounts.service import create_user, issue_token
+    from app.db import Database
+
+    async def make() -> str:
+        db = Database(settings.database_url)
+        async with db.transaction() as session:
+            user = await create_user(session, email="root-ops@test.local", name="Root Ops", password="root-password",
+                                     role="ops")
+            token = await issue_token(session, user)
+        await db.dispose()
+        return token
+
+    return asyncio.run(make())
+
+
+class Api:
+    """A thin client speaking the public API as an outside program would."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.AsyncClient(base_url=base_url + "/api/v1", headers=headers, timeout=30)
+        self.base_url = base_url
+        self.token = token
+
+    async def __aenter__(self) -> "Api":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.http.aclose()
+
+    def __getattr__(self, method: str):
+        return getattr(self.http, method)
+
+    async def ok(self, method: str, path: str, status: int | tuple[int, ...] = (200, 201), **kwargs) -> Any:
+        response = await self.http.request(method, path, **kwargs)
+        expected = status if isinstance(status, tuple) else (status,)
+        assert response.status_code in expected, f"{method} {path} -> {response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+
+@pytest.fixture
+async def ops(server, admin_token):
+    async with Api(server.url, admin_token) as api:
+        yield api
+
+
+@pytest.fixture
+async def new_user(server, ops):
+    """Create a user with a role; returns (user json, Api signed in as them)."""
+    opened: list[Api] = []
+
+    async def make(role: str = "contributor", project_id: int | None = None) -> tuple[dict, Api]:
+        n = next(_counter)
+        email = f"{role}-{n}-{uuid.uuid4().hex[:6]}@test.local"
+        user = await ops.ok("POST", "/users", json={"email": email, "name": f"{role.title()} {n}",
+                                                  "password": "password-123", "role": role})
+        token = (await ops.ok("POST", "/auth/token", json={"email": email, "password": "password-123"}))["token"]
+        if project_id is not None and role != "ops":
+            await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": user["id"], "role": role})
+        api = Api(server.url, token)
+        opened.append(api)
+        return user, api
+
+    yield make
+    for api in opened:
+        await api.http.aclose()
+
+
+SENTIMENT_INTERFACE = [
+    {"name": "sentiment", "type": "choice", "options": ["pos", "neg", "neu"]},
+    {"name": "rationale", "type": "text", "required": False, "max_length": 200},
+]
+
+
+@pytest.fixture
+def new_project(ops):
+    """Create a project (optionally with items, launched)."""
+
+    async def make(*, items: int = 0, overlap: int = 1, launch: bool = False, interface=None,
+                   batch: str = "b1", **fields) -> dict:
+        body = {"name": f"Project {next(_counter)}", "purpose": "Test the production loop",
+                "guidelines": "# Label the sentiment", "overlap": overlap,
+                "interface": interface or SENTIMENT_INTERFACE} | fields
+        project = await ops.ok("POST", "/projects", json=body)
+        if items:
+            await ops.ok("POST", f"/projects/{project['id']}/items", params={"batch": batch},
+                         json=[{"text": f"item {i}"} for i in range(items)])
+        if launch:
+            await ops.ok("POST", f"/projects/{project['id']}/launch")
+        return project
+
+    return make
+
+
+@pytest.fixture
+def crowd(settings, server):
+    """Many contributors at once, made straight in the database (argon2 per person would take
+    minutes); each gets a real API token and membership, exactly as the API would make them."""
+
+    async def make(project_id: int, count: int) -> list[Api]:
+        from app.accounts.models import Membership, User
+        from app.accounts.passwords import hash_password
+        from app.accounts.service import issue_token
+        from app.db import Database
+
+        db = Database(settings.database_url)
+        password_hash = hash_password("password-123")
+        tokens = []
+        async with db.transaction() as session:
+            for _ in range(count):
+                user = User(email=f"crowd-{uuid.uuid4().hex}@test.local", name="Crowd", password_hash=password_hash)
+                session.add(user)
+                await session.flush()
+                session.add(Membership(project_id=project_id, user_id=user.id, role="contributor"))
+                tokens.append(await issue_token(session, user))
+        await db.dispose()
+        return [Api(server.url, token) for token in tokens]
+
+    return make
