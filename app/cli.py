@@ -189,10 +189,12 @@ async def members_add(project_id: int, email: str, role: str) -> None:
 @click.option("--batch", default=None, help="batch name (default: 'default')")
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default=None,
               help="default: from the file name, else sniffed")
+@click.option("--due", default=None, help="the batch's due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)")
 @click.option("--as", "actor_email", default=None, help="ops email recorded as the importer")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_async
-async def import_items(project_id: int, batch: str | None, fmt: str | None, actor_email: str | None, path: Path) -> None:
+async def import_items(project_id: int, batch: str | None, fmt: str | None, due: str | None, actor_email: str | None,
+                       path: Path) -> None:
     """Import items from a JSON array, JSONL or CSV file, all or nothing."""
     from sqlalchemy import select
 
@@ -200,7 +202,7 @@ async def import_items(project_id: int, batch: str | None, fmt: str | None, acto
     from app.errors import DomainError
     from app.items.parsing import ImportRejected, detect_format, parse_items
     from app.items.service import import_records
-    from app.projects.service import get_project, interface_of
+    from app.projects.service import get_project, interface_of, parse_due
     from app.runtime import standalone_runtime
 
     body = path.read_bytes()
@@ -214,14 +216,15 @@ async def import_items(project_id: int, batch: str | None, fmt: str | None, acto
                     fail("no ops user to record as the importer; pass --as EMAIL")
                 fmt = fmt or detect_format(path.name, None, body)
                 records = parse_items(body, fmt, interface_of(project))
-                result = await import_records(session, project, records, batch_name=batch, actor=actor)
+                result = await import_records(session, project, records, batch_name=batch, actor=actor,
+                                              due_at=parse_due(due))
         except ImportRejected as exc:
             click.echo(f"import rejected, nothing was imported ({exc.total} problems):", err=True)
             for problem in exc.problems:
                 click.echo(f"  line {problem.line}: {problem.message}", err=True)
             sys.exit(1)
         except DomainError as exc:
-            fail(exc.message)
+            fail(f"{exc.message} {exc.extra.get('errors', '')}".strip())
     click.echo(f"imported {result.created} items ({result.gold} gold, {result.annotations} prior annotations) "
                f"into batch {result.batch_id}")
 

@@ -10,7 +10,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.items import service
 from app.items.parsing import ImportRejected, detect_format, parse_items
-from app.projects.service import get_project, interface_of
+from app.projects.service import get_project, interface_of, parse_due
 from app.web.requests import database, read_limited
 
 
@@ -20,7 +20,9 @@ class ItemsApi(Controller):
 
     @post("/", summary="Import items: a JSON array, JSONL (application/x-ndjson) or CSV, all or nothing (ops)",
           request_max_body_size=None)
-    async def import_items(self, request: Request, project_id: int, batch: str | None = None) -> Response[dict[str, Any]]:
+    async def import_items(self, request: Request, project_id: int, batch: str | None = None,
+                           due: str | None = None) -> Response[dict[str, Any]]:
+        due_at = parse_due(due)
         limit = request.app.state.settings.max_import_bytes
         body = await read_limited(request, limit)
         db = database(request)
@@ -35,7 +37,8 @@ class ItemsApi(Controller):
             return Response(exc.to_dict(), status_code=422)
         async with db.transaction() as session:
             project = await get_project(session, project_id)
-            result = await service.import_records(session, project, records, batch_name=batch, actor=request.user)
+            result = await service.import_records(session, project, records, batch_name=batch, actor=request.user,
+                                                  due_at=due_at)
         return Response({"created": result.created, "batch_id": result.batch_id, "gold": result.gold,
                          "annotations": result.annotations, "format": fmt}, status_code=201)
 

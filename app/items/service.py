@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +30,11 @@ class ImportResult:
 
 
 async def import_records(session: AsyncSession, project: Project, records: list[ItemRecord], *,
-                         batch_name: str | None, actor: User) -> ImportResult:
+                         batch_name: str | None, actor: User, due_at: datetime | None = None) -> ImportResult:
     """Insert every record in one transaction: a failure leaves nothing behind."""
     if project.status == ProjectStatus.completed:
         raise Conflict("the project is completed; it takes no more items")
-    batch = await get_or_create_batch(session, project, batch_name)
+    batch = await get_or_create_batch(session, project, batch_name, due_at)
     now = utcnow()
     rows = [{
         "project_id": project.id, "batch_id": batch.id, "external_id": r.external_id, "data": r.data,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -162,15 +163,32 @@ async def set_status(session: AsyncSession, project: Project, target: str, *, ac
     return project
 
 
-async def get_or_create_batch(session: AsyncSession, project: Project, name: str | None) -> Batch:
+async def get_or_create_batch(session: AsyncSession, project: Project, name: str | None,
+                              due_at: datetime | None = None) -> Batch:
+    """The named batch (default: "default"); ``due_at``, when given, sets its due date."""
     name = (name or "").strip() or "default"
+    if len(name) > 200:
+        raise Invalid({"batch": "at most 200 characters"})
     batch = (await session.execute(select(Batch).where(Batch.project_id == project.id, Batch.name == name)
                                    .with_for_update())).scalar_one_or_none()
     if batch is None:
         batch = Batch(project_id=project.id, name=name)
         session.add(batch)
-        await session.flush()
+    if due_at is not None:
+        batch.due_at = due_at
+    await session.flush()
     return batch
+
+
+def parse_due(value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time (UTC unless it says otherwise), or a 422 naming the field."""
+    if value is None or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid({"due": "must be an ISO 8601 date or date-time, e.g. 2026-12-01T17:00:00Z"}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def batches_of(session: AsyncSession, project_id: int) -> list[Batch]:
