@@ -14,6 +14,16 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+#: The largest id an Integer / BigId column can hold; a larger id names no row on any backend.
+INT_ID_MAX = 2**31 - 1
+BIG_ID_MAX = 2**63 - 1
+
+
+def storable_id(value: Any, maximum: int = INT_ID_MAX) -> bool:
+    """Whether ``value`` could be a row id: a positive int the column can hold (never a bool)."""
+    return type(value) is int and 0 < value <= maximum
+
+
 def utcnow() -> datetime:
     """Aware UTC; SQLModel's UTCDateTime stores it on both backends and gives UTC back."""
     return datetime.now(UTC)

@@ -25,10 +25,11 @@ class AccountsApi(Controller):
     @post("/auth/token", status_code=200, summary="Exchange email and password for a bearer token")
     async def token(self, request: Request) -> dict[str, str]:
         data = await json_object(request)
-        async with database(request).transaction() as session:
-            user = await service.authenticate(session, str(data.get("email", "")), str(data.get("password", "")))
-            if user is None:
-                raise NotAuthorizedException("wrong email or password")
+        db = database(request)
+        user = await service.check_credentials(db, str(data.get("email", "")), str(data.get("password", "")))
+        if user is None:
+            raise NotAuthorizedException("wrong email or password")
+        async with db.transaction() as session:
             token = await service.issue_token(session, user, name=str(data.get("name") or "api"))
         return {"token": token}
 

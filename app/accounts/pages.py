@@ -32,8 +32,8 @@ class AccountPages(Controller):
 
     @post("/login", status_code=200)
     async def login(self, request: Request, data: Form) -> Template | Redirect:
-        async with database(request).transaction() as session:
-            user = await service.authenticate(session, str(data.get("email", "")), str(data.get("password", "")))
+        user = await service.check_credentials(database(request), str(data.get("email", "")),
+                                               str(data.get("password", "")))
         if user is None:
             return Template("accounts/login.html", status_code=401, context={
                 "next": _safe_next(data.get("next")), "email": data.get("email", ""), "error": "Wrong email or password."})

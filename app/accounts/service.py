@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiToken, Membership, Role, User
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
+from app.models_base import storable_id, utcnow
+
+if TYPE_CHECKING:
+    from app.db import Database
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = {r.value for r in Role}
+EMAIL_LIMIT, NAME_LIMIT, TOKEN_NAME_LIMIT = 320, 200, 100  # the columns' lengths
 
 
 def _token_hash(token: str) -> str:
@@ -26,33 +36,49 @@ async def create_user(session: AsyncSession, *, email: str, name: str, password:
                       actor_id: int | None = None) -> User:
     """``role`` ``ops`` makes a global ops user; any other role is held per project."""
     errors: dict[str, str] = {}
-    email = (email or "").strip().lower()
+    email = email.strip().lower() if isinstance(email, str) else ""
     if not EMAIL_PATTERN.match(email):
         errors["email"] = "must be an email address"
-    if not (name or "").strip():
+    elif len(email) > EMAIL_LIMIT:
+        errors["email"] = f"must be at most {EMAIL_LIMIT} characters"
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
         errors["name"] = "required"
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+    elif len(name) > NAME_LIMIT:
+        errors["name"] = f"must be at most {NAME_LIMIT} characters"
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         errors["role"] = f"must be one of: {', '.join(sorted(ROLES))}"
     if errors:
         raise Invalid(errors)
+    # Hashing is slow on purpose: off the event loop, and before this transaction touches the database.
+    password_hash = await asyncio.to_thread(hash_password, password)
     if (await session.execute(select(User.id).where(User.email == email))).first():
         raise Conflict("a user with this email exists", field="email")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), is_ops=role == Role.ops)
+    user = User(email=email, name=name, password_hash=password_hash, is_ops=role == Role.ops)
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same email created at the same moment by another request
+        raise Conflict("a user with this email exists", field="email") from None
     record(session, action="user.created", subject_type="user", subject_id=user.id, actor_id=actor_id,
            payload={"role": role})
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
-    user = (await session.execute(select(User).where(User.email == (email or "").strip().lower()))).scalar_one_or_none()
-    if user is None or not user.is_active:
-        verify_password(_DUMMY_HASH, password or "")  # same time whether or not the user exists
-        return None
-    return user if verify_password(user.password_hash, password or "") else None
+async def check_credentials(db: "Database", email: str, password: str) -> User | None:
+    """Like ``authenticate``, but gives the database connection back before the (slow) hash check."""
+    async with db.sessionmaker() as session:
+        user = (await session.execute(select(User).where(User.email == (email or "").strip().lower()))).scalar_one_or_none()
+    return await _check_password(user, password)
+
+
+async def _check_password(user: User | None, password: str) -> User | None:
+    """Verified off the event loop, and in the same time whether or not the user exists."""
+    known = user is not None and user.is_active
+    ok = await asyncio.to_thread(verify_password, user.password_hash if known else _DUMMY_HASH, password or "")
+    return user if known and ok else None
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -60,6 +86,8 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 async def issue_token(session: AsyncSession, user: User, name: str = "api") -> str:
     """Returns the token once; only its hash is kept."""
+    if not isinstance(name, str) or len(name) > TOKEN_NAME_LIMIT:
+        raise Invalid({"name": f"must be text of at most {TOKEN_NAME_LIMIT} characters"})
     token = "ink_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token)))
     record(session, action="token.issued", subject_type="user", subject_id=user.id, actor_id=user.id,
@@ -76,7 +104,7 @@ async def user_for_token(session: AsyncSession, token: str) -> User | None:
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+    return await session.get(User, user_id) if storable_id(user_id) else None
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User:
@@ -88,19 +116,19 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User:
 
 async def add_member(session: AsyncSession, *, project_id: int, user_id: int, role: str,
                      actor_id: int | None) -> Membership:
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise Invalid({"role": f"must be one of: {', '.join(sorted(ROLES))}"})
-    if await session.get(User, user_id) is None:
+    if await get_user(session, user_id) is None:
         raise NotFound("no such user", field="user_id")
+    # An upsert, so the same person added twice at once is one membership, not an error.
+    dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+    await session.execute(dialect_insert(Membership)
+                          .values(project_id=project_id, user_id=user_id, role=role, created_at=utcnow())
+                          .on_conflict_do_update(index_elements=["project_id", "user_id"], set_={"role": role}))
     membership = (await session.execute(
         select(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id)
-    )).scalar_one_or_none()
-    if membership is None:
-        membership = Membership(project_id=project_id, user_id=user_id, role=role)
-        session.add(membership)
-    else:
-        membership.role = role
-    await session.flush()
+        .execution_options(populate_existing=True)
+    )).scalar_one()
     record(session, action="member.added", subject_type="user", subject_id=user_id, project_id=project_id,
            actor_id=actor_id, payload={"role": role})
     return membership

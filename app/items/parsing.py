@@ -21,6 +21,7 @@ import io
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
@@ -33,6 +34,8 @@ MAX_REPORTED = 100
 WRAPPER_KEYS = frozenset({"data", "external_id", "gold", "explanation", "annotations", "meta"})
 ANNOTATION_KEYS = frozenset({"annotator", "answer", "created_at"})
 EXTERNAL_ID_COLUMN = "external_id"
+#: external_id and annotator columns hold at most this many characters.
+ID_LIMIT = 200
 
 NUL_MESSAGE = "item contains a NUL character (\\u0000), which cannot be stored"
 
@@ -231,6 +234,9 @@ def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> li
     except RecursionError:
         problems.add(1, "invalid JSON: nested too deeply")
         return None
+    except ValueError:  # an integer longer than Python converts
+        problems.add(_line_of_long_number(text), _LONG_NUMBER_MESSAGE)
+        return None
     if not isinstance(document, list):
         problems.add(1, f"expected a JSON array of items, got {_article(_type_name(document))}")
         return None
@@ -242,6 +248,14 @@ def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> li
         if record is not None:
             records.append(record)
     return records
+
+
+_LONG_NUMBER_MESSAGE = f"invalid JSON: a number with more than {sys.get_int_max_str_digits()} digits"
+
+
+def _line_of_long_number(text: str) -> int:
+    found = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
 def _parse_jsonl(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord]:
@@ -270,6 +284,9 @@ def _parse_jsonl(text: str, builder: "_RecordBuilder", problems: _Problems) -> l
             continue
         except RecursionError:
             problems.add(number, "invalid JSON: nested too deeply")
+            continue
+        except ValueError:  # an integer longer than Python converts
+            problems.add(number, _LONG_NUMBER_MESSAGE)
             continue
         record = build(obj, number)
         if record is not None:
@@ -344,6 +361,9 @@ def _parse_csv(text: str, builder: "_RecordBuilder", problems: _Problems) -> lis
             problems.add(line, NUL_MESSAGE)
             continue
         external_id = (row[id_index].strip() or None) if id_index != -1 else None
+        if external_id is not None and len(external_id) > ID_LIMIT:
+            problems.add(line, f"external_id is longer than {ID_LIMIT} characters")
+            continue
         if external_id is not None:
             first_line = seen_ids.get(external_id)
             if first_line is not None:
@@ -438,13 +458,18 @@ class _RecordBuilder:
         if value is None:
             return None
         if isinstance(value, str):
-            return value.strip() or None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, float) and math.isfinite(value):
-            return str(int(value)) if value.is_integer() else repr(value)
-        self.problems.add(line, f"external_id must be a string or number, got {_article(_type_name(value))}")
-        return None
+            text = value.strip() or None
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            text = str(int(value)) if value.is_integer() else repr(value)
+        else:
+            self.problems.add(line, f"external_id must be a string or number, got {_article(_type_name(value))}")
+            return None
+        if text is not None and len(text) > ID_LIMIT:
+            self.problems.add(line, f"external_id is longer than {ID_LIMIT} characters")
+            return None
+        return text
 
     def _answer(self, answer: Any, where: str, line: int, label: str | None = None) -> dict | None:
         """Validate an answer; field errors are reported as ``<where>.<field>: <message>``."""
@@ -479,6 +504,9 @@ class _RecordBuilder:
                 annotator = str(annotator)
             if not isinstance(annotator, str) or not annotator.strip():
                 add(line, f"{where}.annotator: must be a non-empty string")
+                annotator = None
+            elif len(annotator) > ID_LIMIT:
+                add(line, f"{where}.annotator: is longer than {ID_LIMIT} characters")
                 annotator = None
             elif annotator in seen:
                 add(line, f"{where}.annotator: {annotator!r} already annotated this item (annotations[{seen[annotator]}])")

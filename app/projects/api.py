@@ -36,7 +36,8 @@ class ProjectsApi(Controller):
             project = await service.create_project(
                 session, actor=request.user, name=data.get("name"), purpose=data.get("purpose"),
                 guidelines=data.get("guidelines", ""), overlap=data.get("overlap", 1), interface=data.get("interface"),
-                lease_seconds=int(data.get("lease_seconds") or request.app.state.settings.lease_seconds))
+                lease_seconds=data.get("lease_seconds") if data.get("lease_seconds") is not None
+                else request.app.state.settings.lease_seconds)
         return project_json(project, data.get("guidelines") or "")
 
     @get("/", summary="Projects the caller can see")
@@ -73,7 +74,7 @@ class ProjectsApi(Controller):
             await service.get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, Role.ops)
             user_id = data.get("user_id")
-            if not isinstance(user_id, int):
+            if type(user_id) is not int:
                 raise Invalid({"user_id": "required: a user id"})
             membership = await accounts.add_member(session, project_id=project_id, user_id=user_id,
                                                    role=data.get("role"), actor_id=request.user.id)

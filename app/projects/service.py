@@ -6,16 +6,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.errors import Conflict, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
+from app.models_base import storable_id
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
 from components.base import ConfigError, Interface
 
 MAX_OVERLAP = 50
+NAME_LIMIT = 200  # the column's length
+MAX_LEASE_SECONDS = 24 * 3600
 STATUS_ACTIONS = {ProjectStatus.live: "project.launched", ProjectStatus.paused: "project.paused",
                   ProjectStatus.completed: "project.completed"}
 
@@ -28,6 +33,8 @@ def _check_fields(name: Any, purpose: Any, overlap: Any, interface: Any) -> tupl
     errors: dict[str, str] = {}
     if not isinstance(name, str) or not name.strip():
         errors["name"] = "required"
+    elif len(name.strip()) > NAME_LIMIT:
+        errors["name"] = f"must be at most {NAME_LIMIT} characters"
     if not isinstance(purpose, str) or not purpose.strip():
         errors["purpose"] = "required: say what this data is for"
     if not isinstance(overlap, int) or isinstance(overlap, bool) or not 1 <= overlap <= MAX_OVERLAP:
@@ -45,6 +52,8 @@ async def create_project(session: AsyncSession, *, actor: User, name: Any, purpo
     errors, built = _check_fields(name, purpose, overlap, interface)
     if guidelines is not None and not isinstance(guidelines, str):
         errors["guidelines"] = "must be markdown text"
+    if type(lease_seconds) is not int or not 1 <= lease_seconds <= MAX_LEASE_SECONDS:
+        errors["lease_seconds"] = f"must be a whole number of seconds from 1 to {MAX_LEASE_SECONDS}"
     if errors:
         raise Invalid(errors)
     project = Project(name=name.strip(), purpose=purpose.strip(), overlap=overlap, interface=built.to_specs(),
@@ -107,6 +116,8 @@ async def guideline_history(session: AsyncSession, project_id: int) -> list[Guid
 
 
 async def get_project(session: AsyncSession, project_id: int, *, for_update: bool = False) -> Project:
+    if not storable_id(project_id):
+        raise NotFound("no such project")
     query = select(Project).where(Project.id == project_id)
     if for_update:
         query = query.with_for_update()
@@ -169,11 +180,14 @@ async def get_or_create_batch(session: AsyncSession, project: Project, name: str
     name = (name or "").strip() or "default"
     if len(name) > 200:
         raise Invalid({"batch": "at most 200 characters"})
-    batch = (await session.execute(select(Batch).where(Batch.project_id == project.id, Batch.name == name)
-                                   .with_for_update())).scalar_one_or_none()
+    query = select(Batch).where(Batch.project_id == project.id, Batch.name == name).with_for_update()
+    batch = (await session.execute(query)).scalar_one_or_none()
     if batch is None:
-        batch = Batch(project_id=project.id, name=name)
-        session.add(batch)
+        # Two imports may create the same batch at once: the loser waits for the winner's row and uses it.
+        dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+        await session.execute(dialect_insert(Batch).values(project_id=project.id, name=name)
+                              .on_conflict_do_nothing(index_elements=["project_id", "name"]))
+        batch = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
     if due_at is not None:
         batch.due_at = due_at
     await session.flush()

@@ -28,6 +28,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         data = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid({"body": f"not valid JSON: {exc}"}) from None
+    except (ValueError, RecursionError):  # a number too long to convert, or nesting too deep
+        raise Invalid({"body": "not valid JSON: a number has too many digits or the nesting is too deep"}) from None
     if not isinstance(data, dict):
         raise Invalid({"body": "must be a JSON object"})
     return data

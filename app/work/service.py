@@ -26,12 +26,13 @@ from app.accounts.service import require_role
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
-from app.models_base import epoch_minute, utcnow
+from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.projects.models import Batch, Project, ProjectStatus
 from app.projects.service import interface_of
 from app.work.models import ANNOTATE, Annotation, Assignment, AssignmentState, ThroughputBucket
 
 WORKER_ROLES = (Role.contributor, Role.ops)
+IDEMPOTENCY_KEY_LIMIT = 200  # the column's length
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
 
 
 async def _own_assignment(session: AsyncSession, assignment_id: int, user: User) -> Assignment:
+    if not storable_id(assignment_id, BIG_ID_MAX):
+        raise NotFound("no such assignment")
     assignment = (await session.execute(select(Assignment).where(Assignment.id == assignment_id)
                                         .with_for_update())).scalar_one_or_none()
     if assignment is None:
@@ -112,6 +115,8 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
                  idempotency_key: str | None = None, now: datetime | None = None) -> Submission:
     """Validate and store an answer. A retry with the same Idempotency-Key returns the first result."""
     now = now or utcnow()
+    if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_LIMIT:
+        raise Invalid({"Idempotency-Key": f"must be at most {IDEMPOTENCY_KEY_LIMIT} characters"})
     assignment = await _own_assignment(session, assignment_id, user)
     if assignment.state == AssignmentState.submitted:
         existing = (await session.execute(select(Annotation).where(Annotation.assignment_id == assignment.id))).scalar_one()

@@ -157,3 +157,61 @@ def crowd(settings, server):
         return [Api(server.url, token) for token in tokens]
 
     return make
+
+
+@pytest.fixture
+async def db(settings, server):
+    """A direct connection to the server's database, for checking what was (not) stored."""
+    from app.db import Database
+
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def ws_url(server):
+    """The WebSocket address of a project's live board."""
+
+    def make(project_id: int) -> str:
+        return server.url.replace("http://", "ws://", 1) + f"/ws/projects/{project_id}/board"
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_password_hash() -> str:
+    from app.accounts.passwords import hash_password
+
+    return hash_password("password-123")
+
+
+@pytest.fixture
+async def quick_user(server, ops, db, shared_password_hash):
+    """Like ``new_user`` (same return value, same password), without two argon2 rounds per person:
+    the user and token are made in the database (as ``crowd`` does); membership still goes through
+    the API. Use ``new_user`` where making the user through the API is what is being tested."""
+    from app.accounts.models import User
+    from app.accounts.service import issue_token
+
+    opened: list[Api] = []
+
+    async def make(role: str = "contributor", project_id: int | None = None) -> tuple[dict, Api]:
+        n = next(_counter)
+        email = f"{role}-{n}-{uuid.uuid4().hex[:6]}@test.local"
+        async with db.transaction() as session:
+            user = User(email=email, name=f"{role.title()} {n}", password_hash=shared_password_hash,
+                        is_ops=role == "ops")
+            session.add(user)
+            await session.flush()
+            token = await issue_token(session, user)
+            made = {"id": user.id, "email": email, "name": user.name, "is_ops": user.is_ops, "role": role}
+        if project_id is not None and role != "ops":
+            await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": made["id"], "role": role})
+        api = Api(server.url, token)
+        opened.append(api)
+        return made, api
+
+    yield make
+    for api in opened:
+        await api.http.aclose()
