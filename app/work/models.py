@@ -12,6 +12,11 @@ from sqlmodel import Field, SQLModel
 from app.models_base import BigId, JSONType, utcnow
 
 ANNOTATE = "annotate"
+BENCHMARK = "benchmark"
+GOLD = "gold"
+RECALIBRATION = "recalibration"
+#: Stages that serve gold items: every answer is scored, nobody shares a slot.
+GOLD_STAGES = (BENCHMARK, GOLD, RECALIBRATION)
 
 
 class AssignmentState(StrEnum):
@@ -25,10 +30,11 @@ class Assignment(SQLModel, table=True):
     """One item leased to one person for one slot of one stage.
 
     The database itself refuses the two mistakes that matter: the same person
-    twice on an item in a stage, and two live leases on the same slot."""
+    twice on an item in a stage (and round), and two live leases on the same
+    slot. Gold stages use the person's id as the slot: gold has no overlap."""
 
     __table_args__ = (
-        UniqueConstraint("item_id", "stage", "user_id", name="uq_assignment_person"),
+        UniqueConstraint("item_id", "stage", "round", "user_id", name="uq_assignment_person"),
         Index("uq_assignment_slot", "item_id", "stage", "slot", unique=True,
               postgresql_where=text("state IN ('leased', 'submitted')"),
               sqlite_where=text("state IN ('leased', 'submitted')")),
@@ -44,6 +50,7 @@ class Assignment(SQLModel, table=True):
     item_id: int = Field(sa_type=BigId, foreign_key="item.id")
     user_id: int = Field(foreign_key="user.id")
     stage: str = Field(default=ANNOTATE, max_length=40)
+    round: int = Field(default=0, description="benchmark attempt or recalibration round; 0 otherwise")
     slot: int = 0
     state: str = Field(default=AssignmentState.leased, max_length=20)
     leased_at: datetime = Field(default_factory=utcnow)
@@ -54,7 +61,8 @@ class Assignment(SQLModel, table=True):
 class Annotation(SQLModel, table=True):
     """A submitted answer, or one imported with the item (``assignment_id`` empty)."""
 
-    __table_args__ = (Index("ix_annotation_item", "item_id"),)
+    __table_args__ = (Index("ix_annotation_item", "item_id"),
+                      Index("ix_annotation_user_stage", "user_id", "project_id", "stage", "id"))
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
@@ -68,6 +76,9 @@ class Annotation(SQLModel, table=True):
     lint: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     idempotency_key: str | None = Field(default=None, max_length=200)
     source: str = Field(default="inkwell", max_length=20)
+    stage: str = Field(default=ANNOTATE, max_length=40)
+    round: int = 0
+    gold_score: float | None = Field(default=None, description="0..1 against the gold answer, for gold items")
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1,0 +1,1 @@
+"""Quality control: linters run on every submission before it is stored."""
