@@ -14,3 +14,27 @@ function setLive(state, text) {
 document.addEventListener("htmx:wsOpen", () => setLive("open", "live"));
 document.addEventListener("htmx:wsClose", () => setLive("closed", "reconnecting…"));
 document.addEventListener("htmx:wsError", () => setLive("closed", "reconnecting…"));
+
+// In the workspace, any other failed request would otherwise do nothing visible: say so above the
+// task, leaving the form as it is (the next successful swap replaces the message).
+function showRequestError(elt, text) {
+  const host = elt && elt.closest && elt.closest("#task");
+  if (!host) return;
+  let box = host.querySelector(":scope > .request-error");
+  if (!box) {
+    box = document.createElement("p");
+    box.className = "error request-error";
+    box.setAttribute("role", "alert");
+    host.prepend(box);
+  }
+  box.textContent = text;
+}
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr ? event.detail.xhr.status : 0;
+  const hint = status === 401 || status === 403 ? "You may have been signed out: sign in again in another tab, then retry."
+    : "Nothing you entered was lost; try again, or reload the page if it keeps failing.";
+  showRequestError(event.detail.elt, `That did not go through (error ${status}). ${hint}`);
+});
+document.addEventListener("htmx:sendError", (event) => {
+  showRequestError(event.detail.elt, "Could not reach Inkwell. Nothing you entered was lost; check your connection and try again.");
+});

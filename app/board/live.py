@@ -18,6 +18,7 @@ from app.board.service import board_stats
 from app.board.sparkline import sparkline_points
 from app.db import Database
 from app.errors import DomainError
+from app.models_base import storable_id
 from app.projects.models import Project
 from app.realtime import project_channel
 
@@ -52,7 +53,7 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
     db: Database = socket.app.state.db
     try:
         async with db.transaction() as session:
-            project = await session.get(Project, project_id)
+            project = await session.get(Project, project_id) if storable_id(project_id) else None
             if project is None:
                 await socket.close(code=4404, reason="no such project")
                 return
@@ -71,7 +72,8 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
             last_sent = version
             await socket.send_text(html.decode())
 
-    async with channels.start_subscription([project_channel(project_id)]) as subscriber:
+    channel = project_channel(socket.app.state.settings.channel_namespace, project_id)
+    async with channels.start_subscription([channel]) as subscriber:
         snapshot = await renderer(project_id)  # after subscribing: nothing between the two is missed
         if snapshot is not None:
             await forward(snapshot)

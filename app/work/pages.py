@@ -20,20 +20,23 @@ TASK = "work/_task.html"
 
 
 def _task_context(project, lease: Lease | None, *, values: dict[str, Any] | None = None,
-                  errors: dict[str, str] | None = None, key: str | None = None, notice: str | None = None) -> dict[str, Any]:
+                  errors: dict[str, str] | None = None, key: str | None = None, notice: str | None = None,
+                  flash: str | None = None) -> dict[str, Any]:
     return {"project": project, "lease": lease, "interface": interface_of(project), "values": values or {},
-            "errors": errors or {}, "idempotency_key": key or uuid.uuid4().hex, "notice": notice}
+            "errors": errors or {}, "idempotency_key": key or uuid.uuid4().hex, "notice": notice, "flash": flash}
 
 
-async def _next_task_fragment(request: Request, project_id: int) -> Template:
-    """Lease the next task and render it; what the workspace shows after every answer."""
+async def _next_task_fragment(request: Request, project_id: int, flash: str | None = None) -> Template:
+    """Lease the next task and render it; what the workspace shows after every answer.
+
+    ``flash`` says what happened to the previous task when it is not obvious."""
     async with database(request).transaction() as session:
         project = await get_project(session, project_id)
         try:
             lease = await service.next_lease(session, project, request.user)
         except Conflict as exc:
-            return Template(TASK, context=_task_context(project, None, notice=exc.message))
-    return Template(TASK, context=_task_context(project, lease, notice=None if lease else "done"))
+            return Template(TASK, context=_task_context(project, None, notice=exc.message, flash=flash))
+    return Template(TASK, context=_task_context(project, lease, notice=None if lease else "done", flash=flash))
 
 
 class WorkPages(Controller):
@@ -69,10 +72,19 @@ class WorkPages(Controller):
             async with db.transaction() as session:
                 lease = await service.current_lease(session, project_id, request.user.id, utcnow())
             return Template(TASK, status_code=422, context=_task_context(project, lease, values=raw, errors=exc.errors, key=key))
+        except Conflict:
+            # The lease ran out and was handed on, or the task was answered elsewhere: a 409 would
+            # leave the form on screen doing nothing, so say so and move on.
+            return await _next_task_fragment(request, project_id, flash=(
+                f"Your answer to task #{assignment_id} was not saved: the task is no longer open to you "
+                "(its time ran out, or it was already answered)."))
         return await _next_task_fragment(request, project_id)
 
     @post("/{assignment_id:int}/skip", status_code=200)
     async def skip(self, request: Request, project_id: int, assignment_id: int) -> Template:
-        async with database(request).transaction() as session:
-            await service.skip(session, assignment_id, request.user)
+        try:
+            async with database(request).transaction() as session:
+                await service.skip(session, assignment_id, request.user)
+        except Conflict:
+            pass  # no longer open to this person anyway (expired, answered): skipping it is done
         return await _next_task_fragment(request, project_id)
