@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       exclude=["/api/"])
 
     def on_startup(app: Litestar) -> None:
-        publisher = Publisher(channels, render_board=lambda pid: app.state.board_renderer(pid))
+        publisher = Publisher(channels, render_board=lambda pid: app.state.board_renderer(pid),
+                              namespace=settings.channel_namespace)
         db = Database(settings.database_url, after_commit=publisher.after_commit)
         app.state.settings = settings
         app.state.db = db

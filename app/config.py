@@ -53,6 +53,13 @@ class Settings:
     debug: bool = field(default_factory=lambda: _bool(os.environ.get("DEBUG"), False))
 
     @property
+    def channel_namespace(self) -> str:
+        """Live channels belong to one database: every process of a deployment derives the same name."""
+        import hashlib
+
+        return os.environ.get("CHANNEL_NAMESPACE") or hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -68,3 +68,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+
+def dialect_insert(session: AsyncSession):
+    """The INSERT with ON CONFLICT clauses for the session's backend (get-or-create and upserts without races)."""
+    if session.bind.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert

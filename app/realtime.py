@@ -23,8 +23,10 @@ SOCKET_BACKLOG = 64
 COALESCE_SECONDS = 0.15
 
 
-def project_channel(project_id: int) -> str:
-    return f"project:{project_id}"
+def project_channel(namespace: str, project_id: int) -> str:
+    """Namespaced per deployment: Redis pub/sub channels ignore the database number, so two
+    deployments (or test runs) sharing one Redis must not share channel names."""
+    return f"{namespace}:project:{project_id}"
 
 
 def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
@@ -47,8 +49,9 @@ Renderer = Callable[[int], Awaitable[bytes | None]]
 class Publisher:
     """Turns committed events into pushes, coalescing bursts per project."""
 
-    def __init__(self, channels: ChannelsPlugin | None, render_board: Renderer):
+    def __init__(self, channels: ChannelsPlugin | None, render_board: Renderer, namespace: str):
         self.channels = channels
+        self.namespace = namespace
         self.render_board = render_board
         self._scheduled: set[int] = set()
         self._tasks: set[asyncio.Task] = set()
@@ -71,7 +74,7 @@ class Publisher:
             self._scheduled.discard(project_id)
             fragment = await self.render_board(project_id)
             if fragment is not None and self.channels is not None:
-                self.channels.publish(fragment, [project_channel(project_id)])
+                self.channels.publish(fragment, [project_channel(self.namespace, project_id)])
         except Exception:  # a failed push must never break the write that caused it
             self._scheduled.discard(project_id)
             log.exception("board push failed for project %s", project_id)

@@ -33,7 +33,7 @@ async def standalone_runtime(settings: Settings | None = None) -> AsyncIterator[
     async def render(project_id: int) -> bytes | None:
         return await renderer(project_id) if renderer else None
 
-    publisher = Publisher(channels, render_board=render)
+    publisher = Publisher(channels, render_board=render, namespace=settings.channel_namespace)
     db = Database(settings.database_url, after_commit=publisher.after_commit)
     renderer = BoardRenderer(db, standalone_templates())
     try:

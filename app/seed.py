@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 
@@ -53,6 +54,42 @@ INTERFACE = [
     {"name": "rationale", "type": "text", "label": "Rationale", "required": False, "max_length": 500},
 ]
 
+QUALITY = {
+    "benchmark": {"size": 5, "pass_threshold": 0.7, "retry": "cooldown", "cooldown_hours": 1},
+    "gold": {"rate": 0.15, "window": 10, "min_answers": 3, "recalibrate_below": 0.6, "remove_below": 0.3},
+    "linters": [
+        {"type": "too_fast", "seconds": 3, "severity": "warning"},
+        {"type": "conditional", "if": {"field": "urgency", "equals": 5}, "then": {"field": "rationale", "required": True},
+         "severity": "error", "message": "say why the customer is blocked (urgency 5 needs a rationale)"},
+        {"type": "copied_input", "field": "rationale", "source": "ticket", "severity": "warning"},
+        {"type": "straight_lining", "count": 6, "severity": "warning"},
+    ],
+}
+
+GOLD = [
+    ("I was charged twice for my order and nobody answers. This is unacceptable.",
+     {"sentiment": "negative", "topics": ["billing"], "urgency": 4},
+     "A double charge with no reply: negative, about billing, urgent but the customer is not blocked."),
+    ("Thanks so much, the replacement arrived a day early!",
+     {"sentiment": "positive", "topics": ["shipping"], "urgency": 1},
+     "Pure thanks about a delivery: positive, shipping, nothing to do."),
+    ("How do I add a second user to my account?",
+     {"sentiment": "neutral", "topics": ["account"], "urgency": 2},
+     "A plain how-to question: neutral, account."),
+    ("The app won't start at all and my shop opens in ten minutes.",
+     {"sentiment": "negative", "topics": ["product"], "urgency": 5},
+     "The customer is blocked right now: urgency 5."),
+    ("Love the product, but where is my invoice for March?",
+     {"sentiment": "positive", "topics": ["billing"], "urgency": 2},
+     "Satisfied overall (positive) with a billing question; the praise decides sentiment."),
+    ("My parcel shows delivered but it's not here.",
+     {"sentiment": "negative", "topics": ["shipping"], "urgency": 3},
+     "A missing parcel: negative, shipping, answer today."),
+    ("Can you change my plan to annual billing?",
+     {"sentiment": "neutral", "topics": ["billing", "account"], "urgency": 2},
+     "A neutral request touching both billing and the account."),
+]
+
 OPENERS = ["Hi team,", "Hello,", "To whom it may concern:", "Hey!", "Good morning,"]
 BODIES = [
     "my order #{n} still hasn't arrived after two weeks and nobody answers my emails.",
@@ -69,17 +106,21 @@ BODIES = [
 
 
 def demo_items(count: int = 40, seed: int = 7) -> bytes:
+    """Production tickets, then gold tickets that look exactly like them."""
     rng = random.Random(seed)
     lines = []
     for n in range(count):
         text = f"{rng.choice(OPENERS)} {rng.choice(BODIES).format(n=1000 + n)}"
         lines.append('{"external_id": "ticket-%d", "data": {"ticket": %s, "channel": "%s"}}' % (
             n + 1, _json(text), rng.choice(["email", "chat", "phone"])))
+    for n, (text, answer, why) in enumerate(GOLD):
+        lines.append(json.dumps({"external_id": f"ticket-{count + n + 1}",
+                                 "data": {"ticket": text, "channel": rng.choice(["email", "chat", "phone"])},
+                                 "gold": answer, "explanation": why}))
     return "\n".join(lines).encode()
 
 
 def _json(value: str) -> str:
-    import json
     return json.dumps(value)
 
 
@@ -99,7 +140,7 @@ async def seed_demo(db: Database, *, force: bool = False) -> list[tuple[str, str
             session, actor=ops, name="Support-ticket triage",
             purpose="Train a triage model that routes support tickets by sentiment, topic and urgency, "
                     "so blocked customers reach a person first.",
-            guidelines=GUIDELINES, overlap=2, interface=INTERFACE)
+            guidelines=GUIDELINES, overlap=2, interface=INTERFACE, quality=QUALITY)
         for email, _, role in DEMO_USERS:
             if role != Role.ops:
                 await add_member(session, project_id=project.id, user_id=people[email].id, role=role, actor_id=ops.id)

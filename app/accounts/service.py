@@ -9,13 +9,12 @@ import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiToken, Membership, Role, User
 from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.models_base import storable_id, utcnow
@@ -121,8 +120,7 @@ async def add_member(session: AsyncSession, *, project_id: int, user_id: int, ro
     if await get_user(session, user_id) is None:
         raise NotFound("no such user", field="user_id")
     # An upsert, so the same person added twice at once is one membership, not an error.
-    dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
-    await session.execute(dialect_insert(Membership)
+    await session.execute(dialect_insert(session)(Membership)
                           .values(project_id=project_id, user_id=user_id, role=role, created_at=utcnow())
                           .on_conflict_do_update(index_elements=["project_id", "user_id"], set_={"role": role}))
     membership = (await session.execute(

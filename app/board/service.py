@@ -71,7 +71,9 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
     now = now or utcnow()
     current_minute = epoch_minute(now)
     first_minute = current_minute - WINDOW_MINUTES + 1
-    batches = list((await session.execute(select(Batch).where(Batch.project_id == project.id).order_by(Batch.id))).scalars())
+    # A batch of gold items only is no production work: it has no row on the board.
+    batches = list((await session.execute(select(Batch).where(Batch.project_id == project.id, Batch.items_total > 0)
+                                          .order_by(Batch.id))).scalars())
     buckets = await session.execute(select(ThroughputBucket.batch_id, ThroughputBucket.minute, ThroughputBucket.answers)
                                     .where(ThroughputBucket.project_id == project.id, ThroughputBucket.minute >= first_minute))
     spark: dict[int, list[int]] = {b.id: [0] * WINDOW_MINUTES for b in batches}

@@ -15,10 +15,13 @@ from app.projects.models import Project
 from app.web.requests import database, json_object
 
 
-def project_json(project: Project, guidelines: str | None = None) -> dict[str, Any]:
+def project_json(project: Project, guidelines: str | None = None, *, for_ops: bool = True) -> dict[str, Any]:
+    """The project resource; the quality controls are ops' business only."""
     data = {"id": project.id, "name": project.name, "purpose": project.purpose, "status": project.status,
             "overlap": project.overlap, "lease_seconds": project.lease_seconds, "interface": project.interface,
             "guideline_version": project.guideline_version, "created_at": iso(project.created_at)}
+    if for_ops:
+        data["quality"] = project.quality
     if guidelines is not None:
         data["guidelines"] = guidelines
     return data
@@ -37,22 +40,22 @@ class ProjectsApi(Controller):
                 session, actor=request.user, name=data.get("name"), purpose=data.get("purpose"),
                 guidelines=data.get("guidelines", ""), overlap=data.get("overlap", 1), interface=data.get("interface"),
                 lease_seconds=data.get("lease_seconds") if data.get("lease_seconds") is not None
-                else request.app.state.settings.lease_seconds)
+                else request.app.state.settings.lease_seconds, quality=data.get("quality"))
         return project_json(project, data.get("guidelines") or "")
 
     @get("/", summary="Projects the caller can see")
     async def index(self, request: Request) -> list[dict[str, Any]]:
         async with database(request).transaction() as session:
             rows = await service.projects_for(session, request.user)
-        return [project_json(p) | {"role": role} for p, role in rows]
+        return [project_json(p, for_ops=role == Role.ops) | {"role": role} for p, role in rows]
 
     @get("/{project_id:int}", summary="One project, with its current guidelines")
     async def show(self, request: Request, project_id: int) -> dict[str, Any]:
         async with database(request).transaction() as session:
             project = await service.get_project(session, project_id)
-            await accounts.require_role(session, request.user, project_id)
+            role = await accounts.require_role(session, request.user, project_id)
             guidelines = await service.current_guidelines(session, project)
-        return project_json(project, guidelines.body if guidelines else "")
+        return project_json(project, guidelines.body if guidelines else "", for_ops=role == Role.ops)
 
     @patch("/{project_id:int}", summary="Edit a project (ops); guidelines changes make a new version")
     async def edit(self, request: Request, project_id: int) -> dict[str, Any]:

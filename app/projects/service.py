@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
+from app.db import dialect_insert
 from app.errors import Conflict, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import storable_id
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
+from app.quality import config as quality_config
 from components.base import ConfigError, Interface
 
 MAX_OVERLAP = 50
@@ -48,7 +48,8 @@ def _check_fields(name: Any, purpose: Any, overlap: Any, interface: Any) -> tupl
 
 
 async def create_project(session: AsyncSession, *, actor: User, name: Any, purpose: Any, guidelines: Any = "",
-                         overlap: Any = 1, interface: Any = None, lease_seconds: int = 900) -> Project:
+                         overlap: Any = 1, interface: Any = None, lease_seconds: int = 900,
+                         quality: Any = None) -> Project:
     errors, built = _check_fields(name, purpose, overlap, interface)
     if guidelines is not None and not isinstance(guidelines, str):
         errors["guidelines"] = "must be markdown text"
@@ -56,8 +57,9 @@ async def create_project(session: AsyncSession, *, actor: User, name: Any, purpo
         errors["lease_seconds"] = f"must be a whole number of seconds from 1 to {MAX_LEASE_SECONDS}"
     if errors:
         raise Invalid(errors)
+    controls = quality_config.normalise(quality, built)
     project = Project(name=name.strip(), purpose=purpose.strip(), overlap=overlap, interface=built.to_specs(),
-                      created_by=actor.id, lease_seconds=lease_seconds)
+                      created_by=actor.id, lease_seconds=lease_seconds, quality=controls)
     session.add(project)
     await session.flush()
     record(session, action="project.created", subject_type="project", subject_id=project.id,
@@ -68,12 +70,14 @@ async def create_project(session: AsyncSession, *, actor: User, name: Any, purpo
 
 
 async def update_project(session: AsyncSession, project: Project, *, actor: User, changes: dict[str, Any]) -> Project:
-    """Edit set-up fields. The interface and overlap are frozen once work has started."""
+    """Edit set-up fields. The interface and overlap are frozen once work has started;
+    quality controls can be tuned at any time (never switched off), and every change is an event."""
     merged = {"name": project.name, "purpose": project.purpose, "overlap": project.overlap,
               "interface": project.interface} | {k: v for k, v in changes.items() if k in {"name", "purpose", "overlap", "interface"}}
     errors, built = _check_fields(merged["name"], merged["purpose"], merged["overlap"], merged["interface"])
     if errors:
         raise Invalid(errors)
+    controls = quality_config.normalise(changes.get("quality", project.quality), built)
     structural = built.to_specs() != project.interface or merged["overlap"] != project.overlap
     if structural and project.status != ProjectStatus.draft:
         raise Conflict("the interface and overlap can only change while the project is a draft")
@@ -82,6 +86,10 @@ async def update_project(session: AsyncSession, project: Project, *, actor: User
                               .values(open_slots=merged["overlap"]))
     project.name, project.purpose = merged["name"].strip(), merged["purpose"].strip()
     project.overlap, project.interface = merged["overlap"], built.to_specs()
+    if controls != project.quality:
+        record(session, action="quality.updated", subject_type="project", subject_id=project.id,
+               project_id=project.id, actor_id=actor.id, payload={"before": project.quality, "after": controls})
+        project.quality = controls
     record(session, action="project.updated", subject_type="project", subject_id=project.id,
            project_id=project.id, actor_id=actor.id, payload={"fields": sorted(changes)})
     return project
@@ -149,6 +157,9 @@ async def missing_for_launch(session: AsyncSession, project: Project) -> list[st
     has_items = (await session.execute(select(exists().where(Item.project_id == project.id, Item.is_gold.is_(False))))).scalar()
     if not has_items:
         missing.append("items: import at least one production item")
+    gold_items = (await session.execute(select(func.count()).select_from(Item).where(
+        Item.project_id == project.id, Item.is_gold.is_(True)))).scalar_one()
+    missing.extend(quality_config.missing_controls(quality_config.stored(project.quality), gold_items))
     return missing
 
 
@@ -184,8 +195,7 @@ async def get_or_create_batch(session: AsyncSession, project: Project, name: str
     batch = (await session.execute(query)).scalar_one_or_none()
     if batch is None:
         # Two imports may create the same batch at once: the loser waits for the winner's row and uses it.
-        dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
-        await session.execute(dialect_insert(Batch).values(project_id=project.id, name=name)
+        await session.execute(dialect_insert(session)(Batch).values(project_id=project.id, name=name)
                               .on_conflict_do_nothing(index_elements=["project_id", "name"]))
         batch = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
     if due_at is not None:

@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.accounts.service import require_role
+from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.projects.models import Batch, Project, ProjectStatus
 from app.projects.service import interface_of
-from app.work.models import ANNOTATE, Annotation, Assignment, AssignmentState, ThroughputBucket
+from app.quality import service as quality
+from app.work.models import ANNOTATE, GOLD, Annotation, Assignment, AssignmentState, ThroughputBucket
 
 WORKER_ROLES = (Role.contributor, Role.ops)
 IDEMPOTENCY_KEY_LIMIT = 200  # the column's length
@@ -65,14 +65,38 @@ async def current_lease(session: AsyncSession, project_id: int, user_id: int, no
 async def next_lease(session: AsyncSession, project: Project, user: User, now: datetime | None = None) -> Lease | None:
     """Lease the next open item to ``user``, or None when nothing is left for them."""
     now = now or utcnow()
-    await require_role(session, user, project.id, *WORKER_ROLES)
+    role = await require_role(session, user, project.id, *WORKER_ROLES)
     if project.status != ProjectStatus.live:
         raise Conflict(f"the project is {project.status}, not live")
     held = await current_lease(session, project.id, user.id, now)
     if held is not None:
         return held
     await reclaim_expired(session, now, project_id=project.id)
+    if role == Role.contributor:  # ops try tasks without a gate; contributors go through quality
+        standing = await quality.standing_for(session, project.id, user.id)
+        choice = await quality.route(session, project, standing, now)
+        if choice.stage is not None:
+            lease = await _lease_gold(session, project, user, choice, now)
+            if lease is not None or choice.stage != GOLD:
+                return lease
+    return await _lease_production(session, project, user, now)
 
+
+async def _lease_gold(session: AsyncSession, project: Project, user: User, choice: quality.Route,
+                      now: datetime) -> Lease | None:
+    """A gold item this person has never been given, in the same shape as any task."""
+    seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
+    row = (await session.execute(select(Item.id, Item.batch_id, Item.data).where(
+        Item.project_id == project.id, Item.is_gold.is_(True), ~seen).order_by(func.random()).limit(1))).first()
+    if row is None:
+        return None
+    item_id, batch_id, data = row
+    return await _new_assignment(session, project, user, item_id, batch_id, data, now,
+                                 stage=choice.stage, round_=choice.round, slot=user.id)
+
+
+async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:
+    """The first open production item this person has not had, skipping rows others are leasing."""
     already_seen = exists().where(Assignment.item_id == Item.id, Assignment.stage == ANNOTATE,
                                   Assignment.user_id == user.id)
     pick = (select(Item.id, Item.batch_id, Item.data)
@@ -88,14 +112,22 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
         Assignment.item_id == item_id, Assignment.stage == ANNOTATE,
         Assignment.state.in_([AssignmentState.leased, AssignmentState.submitted])))).scalars())
     slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
+    lease = await _new_assignment(session, project, user, item_id, batch_id, data, now, stage=ANNOTATE, round_=0,
+                                  slot=slot)
+    await _bump_batch(session, batch_id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
+    return lease
+
+
+async def _new_assignment(session: AsyncSession, project: Project, user: User, item_id: int, batch_id: int,
+                          data: dict[str, Any], now: datetime, *, stage: str, round_: int, slot: int) -> Lease:
     assignment = Assignment(project_id=project.id, batch_id=batch_id, item_id=item_id, user_id=user.id,
-                            stage=ANNOTATE, slot=slot, state=AssignmentState.leased, leased_at=now,
+                            stage=stage, round=round_, slot=slot, state=AssignmentState.leased, leased_at=now,
                             expires_at=now + timedelta(seconds=project.lease_seconds))
     session.add(assignment)
     await session.flush()
     record(session, action="assignment.leased", subject_type="assignment", subject_id=assignment.id,
-           project_id=project.id, actor_id=user.id, payload={"item_id": item_id, "batch_id": batch_id})
-    await _bump_batch(session, batch_id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
+           project_id=project.id, actor_id=user.id,
+           payload={"item_id": item_id, "batch_id": batch_id, "stage": stage})
     return Lease(assignment, data)
 
 
@@ -129,23 +161,31 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     clean, errors = interface_of(project).validate_answer(answer)
     if errors:
         raise Invalid(errors, message="the answer is not valid")
+    item = await session.get(Item, assignment.item_id)
+    time_on_task_ms = int((now - assignment.leased_at).total_seconds() * 1000)
+    recent = await quality.recent_answers(session, project.id, user.id) if quality.needs_recent_answers(project) else []
+    warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent)
     annotation = Annotation(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
                             user_id=user.id, answer=clean, guideline_version=project.guideline_version or None,
-                            time_on_task_ms=int((now - assignment.leased_at).total_seconds() * 1000),
-                            idempotency_key=idempotency_key, source="inkwell", lint=[], created_at=now)
+                            time_on_task_ms=time_on_task_ms, idempotency_key=idempotency_key, source="inkwell",
+                            lint=[w.to_dict() for w in warnings], stage=assignment.stage, round=assignment.round,
+                            created_at=now)
     session.add(annotation)
     assignment.state, assignment.finished_at = AssignmentState.submitted, now
     session.add(assignment)
-    answers = (await session.execute(update(Item).where(Item.id == assignment.item_id)
-                                     .values(answers=Item.answers + 1).returning(Item.answers))).scalar_one()
     await session.flush()
     record(session, action="annotation.submitted", subject_type="annotation", subject_id=annotation.id,
            project_id=assignment.project_id, actor_id=user.id,
-           payload={"item_id": assignment.item_id, "assignment_id": assignment.id,
-                    "time_on_task_ms": annotation.time_on_task_ms})
-    await _count_answer(session, assignment.project_id, assignment.batch_id, now)
-    await _bump_batch(session, assignment.batch_id, now, leases_active=-1, annotations_submitted=1,
-                      items_completed=1 if answers == project.overlap else 0)
+           payload={"item_id": assignment.item_id, "assignment_id": assignment.id, "stage": assignment.stage,
+                    "time_on_task_ms": annotation.time_on_task_ms, "warnings": len(warnings)})
+    if not user.is_ops:
+        await quality.after_answer(session, project, assignment, annotation, item, warnings, now)
+    if assignment.stage == ANNOTATE:
+        answers = (await session.execute(update(Item).where(Item.id == assignment.item_id)
+                                         .values(answers=Item.answers + 1).returning(Item.answers))).scalar_one()
+        await _count_answer(session, assignment.project_id, assignment.batch_id, now)
+        await _bump_batch(session, assignment.batch_id, now, leases_active=-1, annotations_submitted=1,
+                          items_completed=1 if answers == project.overlap else 0)
     return Submission(annotation, replayed=False)
 
 
@@ -157,10 +197,11 @@ async def skip(session: AsyncSession, assignment_id: int, user: User, now: datet
         raise Conflict(f"this task is already {assignment.state}")
     assignment.state, assignment.finished_at = AssignmentState.skipped, now
     session.add(assignment)
-    reopened = await _reopen_slot(session, assignment.item_id)
     record(session, action="assignment.skipped", subject_type="assignment", subject_id=assignment.id,
            project_id=assignment.project_id, actor_id=user.id, payload={"item_id": assignment.item_id})
-    await _bump_batch(session, assignment.batch_id, now, leases_active=-1, items_queued=reopened)
+    if assignment.stage == ANNOTATE:
+        reopened = await _reopen_slot(session, assignment.item_id)
+        await _bump_batch(session, assignment.batch_id, now, leases_active=-1, items_queued=reopened)
     return assignment
 
 
@@ -175,11 +216,12 @@ async def reclaim_expired(session: AsyncSession, now: datetime | None = None, *,
     for assignment in expired:
         assignment.state, assignment.finished_at = AssignmentState.expired, now
         session.add(assignment)
-        reopened = await _reopen_slot(session, assignment.item_id)
         record(session, action="assignment.expired", subject_type="assignment", subject_id=assignment.id,
                project_id=assignment.project_id, payload={"item_id": assignment.item_id})
-        await _bump_batch(session, assignment.batch_id, None, leases_active=-1, items_queued=reopened,
-                          leases_expired=1)
+        if assignment.stage == ANNOTATE:
+            reopened = await _reopen_slot(session, assignment.item_id)
+            await _bump_batch(session, assignment.batch_id, None, leases_active=-1, items_queued=reopened,
+                              leases_expired=1)
     return len(expired)
 
 
@@ -200,8 +242,7 @@ async def _bump_batch(session: AsyncSession, batch_id: int, activity_at: datetim
 
 async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, now: datetime) -> None:
     minute = epoch_minute(now)
-    dialect_insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
-    statement = dialect_insert(ThroughputBucket).values(project_id=project_id, batch_id=batch_id, minute=minute, answers=1)
+    statement = dialect_insert(session)(ThroughputBucket).values(project_id=project_id, batch_id=batch_id, minute=minute, answers=1)
     statement = statement.on_conflict_do_update(index_elements=["batch_id", "minute"],
                                                 set_={"answers": ThroughputBucket.answers + 1})
     await session.execute(statement)

@@ -85,11 +85,12 @@ async def ops(server, admin_token):
 
 
 @pytest.fixture
-async def new_user(server, ops):
+async def new_user(server, ops, settings):
     """Create a user with a role; returns (user json, Api signed in as them)."""
     opened: list[Api] = []
 
-    async def make(role: str = "contributor", project_id: int | None = None) -> tuple[dict, Api]:
+    async def make(role: str = "contributor", project_id: int | None = None, *,
+                   qualified: bool = True) -> tuple[dict, Api]:
         n = next(_counter)
         email = f"{role}-{n}-{uuid.uuid4().hex[:6]}@test.local"
         user = await ops.ok("POST", "/users", json={"email": email, "name": f"{role.title()} {n}",
@@ -97,6 +98,8 @@ async def new_user(server, ops):
         token = (await ops.ok("POST", "/auth/token", json={"email": email, "password": "password-123"}))["token"]
         if project_id is not None and role != "ops":
             await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": user["id"], "role": role})
+            if role == "contributor" and qualified:
+                await qualify(settings.database_url, project_id, [user["id"]])
         api = Api(server.url, token)
         opened.append(api)
         return user, api
@@ -110,26 +113,62 @@ SENTIMENT_INTERFACE = [
     {"name": "sentiment", "type": "choice", "options": ["pos", "neg", "neu"]},
     {"name": "rationale", "type": "text", "required": False, "max_length": 200},
 ]
+#: Quality controls cannot be switched off; these are the quietest ones a test project can launch with.
+QUIET_QUALITY = {"benchmark": {"size": 1, "pass_threshold": 0.5},
+                 "linters": [{"type": "too_fast", "seconds": 0.001, "severity": "warning"}]}
+GOLD_BATCH = "gold"
 
 
 @pytest.fixture
 def new_project(ops):
-    """Create a project (optionally with items, launched)."""
+    """Create a project (optionally with items, launched). Launching also imports one gold item
+    (answer ``gold_answer``, in batch "gold") so the launch gate is satisfied."""
 
     async def make(*, items: int = 0, overlap: int = 1, launch: bool = False, interface=None,
-                   batch: str = "b1", **fields) -> dict:
+                   batch: str = "b1", gold_answer: dict | None = None, **fields) -> dict:
         body = {"name": f"Project {next(_counter)}", "purpose": "Test the production loop",
                 "guidelines": "# Label the sentiment", "overlap": overlap,
-                "interface": interface or SENTIMENT_INTERFACE} | fields
+                "interface": interface or SENTIMENT_INTERFACE, "quality": QUIET_QUALITY} | fields
         project = await ops.ok("POST", "/projects", json=body)
         if items:
             await ops.ok("POST", f"/projects/{project['id']}/items", params={"batch": batch},
                          json=[{"text": f"item {i}"} for i in range(items)])
         if launch:
+            answer = gold_answer or {"sentiment": "pos"}
+            await ops.ok("POST", f"/projects/{project['id']}/items", params={"batch": GOLD_BATCH},
+                         json=[{"data": {"text": "gold check"}, "gold": answer, "explanation": "It is positive."}])
             await ops.ok("POST", f"/projects/{project['id']}/launch")
+            project["gold_answer"] = answer
         return project
 
     return make
+
+
+async def qualify(database_url: str, project_id: int, user_ids: list[int]) -> None:
+    """Put contributors past the benchmark gate as if they had passed it: qualified, with every gold
+    item of the project already seen, so they get production items deterministically. The gate itself
+    is tested through the API in test_quality_*.py."""
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.items.models import Item
+    from app.models_base import utcnow
+    from app.quality.models import Standing
+    from app.work.models import BENCHMARK, Assignment
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        gold = (await session.execute(select(Item.id, Item.batch_id).where(Item.project_id == project_id,
+                                                                           Item.is_gold.is_(True)))).all()
+        now = utcnow()
+        for user_id in user_ids:
+            session.add(Standing(project_id=project_id, user_id=user_id, state="qualified", window_start_at=now,
+                                 gate_score=1.0, gate_decided_at=now))
+            for item_id, batch_id in gold:
+                session.add(Assignment(project_id=project_id, batch_id=batch_id, item_id=item_id, user_id=user_id,
+                                       stage=BENCHMARK, round=1, slot=user_id, state="submitted", leased_at=now,
+                                       expires_at=now, finished_at=now))
+    await db.dispose()
 
 
 @pytest.fixture
@@ -145,7 +184,7 @@ def crowd(settings, server):
 
         db = Database(settings.database_url)
         password_hash = hash_password("password-123")
-        tokens = []
+        tokens, ids = [], []
         async with db.transaction() as session:
             for _ in range(count):
                 user = User(email=f"crowd-{uuid.uuid4().hex}@test.local", name="Crowd", password_hash=password_hash)
@@ -153,7 +192,9 @@ def crowd(settings, server):
                 await session.flush()
                 session.add(Membership(project_id=project_id, user_id=user.id, role="contributor"))
                 tokens.append(await issue_token(session, user))
+                ids.append(user.id)
         await db.dispose()
+        await qualify(settings.database_url, project_id, ids)
         return [Api(server.url, token) for token in tokens]
 
     return make
@@ -196,7 +237,8 @@ async def quick_user(server, ops, db, shared_password_hash):
 
     opened: list[Api] = []
 
-    async def make(role: str = "contributor", project_id: int | None = None) -> tuple[dict, Api]:
+    async def make(role: str = "contributor", project_id: int | None = None, *,
+                   qualified: bool = True) -> tuple[dict, Api]:
         n = next(_counter)
         email = f"{role}-{n}-{uuid.uuid4().hex[:6]}@test.local"
         async with db.transaction() as session:
@@ -208,6 +250,8 @@ async def quick_user(server, ops, db, shared_password_hash):
             made = {"id": user.id, "email": email, "name": user.name, "is_ops": user.is_ops, "role": role}
         if project_id is not None and role != "ops":
             await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": made["id"], "role": role})
+            if role == "contributor" and qualified:
+                await qualify(db.url, project_id, [made["id"]])
         api = Api(server.url, token)
         opened.append(api)
         return made, api

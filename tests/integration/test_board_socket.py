@@ -89,7 +89,7 @@ async def test_ops_changes_are_pushed_too(new_project, ws_url, ops):
     async with connect(ws_url(pid), additional_headers=bearer(ops)) as socket:
         assert counts(await first_message(socket))["items"] == 1
         await ops.ok("POST", f"/projects/{pid}/items", status=201, params={"batch": "more"},
-                     json=[{"text": "x"}, {"text": "y"}])
+                     json=[{"text": "x"}, {"text": "y"}, {"data": {"text": "g"}, "gold": {"sentiment": "pos"}}])
         message, _ = await wait_for_counts(socket, time.monotonic() + PUSH_DEADLINE, items=3)
         assert "more" in message
 

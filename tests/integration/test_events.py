@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.events.models import Event
 from app.work.models import Annotation, Assignment
+from tests.integration.conftest import QUIET_QUALITY
 
 
 async def events_of(db, project_id: int) -> list[Event]:
@@ -67,11 +68,11 @@ async def test_a_rejected_submit_leaves_no_event_and_no_annotation(new_project, 
 
 async def test_every_state_change_is_logged_once_in_order(new_project, quick_user, ops, db):
     project = await ops.ok("POST", "/projects", status=201, json={
-        "name": "Logged", "purpose": "Audit trail", "guidelines": "# v1",
+        "name": "Logged", "purpose": "Audit trail", "guidelines": "# v1", "quality": QUIET_QUALITY,
         "interface": [{"name": "sentiment", "type": "choice", "options": ["pos", "neg"]}]})
     pid = project["id"]
     await ops.ok("POST", f"/projects/{pid}/items", status=201, params={"batch": "b"},
-                 json=[{"text": "one"}, {"text": "two"}])
+                 json=[{"text": "one"}, {"text": "two"}, {"data": {"text": "gold"}, "gold": {"sentiment": "pos"}}])
     await ops.ok("POST", f"/projects/{pid}/launch", status=200)
     alice_user, alice = await quick_user("contributor", pid)
     first = (await alice.ok("POST", f"/projects/{pid}/next"))["assignment"]
@@ -92,7 +93,7 @@ async def test_every_state_change_is_logged_once_in_order(new_project, quick_use
         "assignment.leased", "assignment.skipped", "assignment.leased", "annotation.submitted", "project.paused",
     ]
     by_action = {e.action: e for e in events}
-    assert by_action["items.imported"].payload["created"] == 2 and by_action["items.imported"].payload["batch"] == "b"
+    assert by_action["items.imported"].payload["created"] == 3 and by_action["items.imported"].payload["batch"] == "b"
     assert by_action["member.added"].subject_id == alice_user["id"]
     assert by_action["project.paused"].payload == {"from": "live", "to": "paused"}
     ops_id = (await ops.ok("GET", "/me"))["id"]

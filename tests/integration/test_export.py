@@ -35,8 +35,11 @@ async def test_export_streams_one_line_per_item_with_validated_answers(new_proje
     assert response.headers["content-type"].startswith("application/x-ndjson")
     assert "attachment" in response.headers.get("content-disposition", "")
     assert response.text.endswith("\n")
-    lines = [json.loads(line) for line in response.text.split("\n") if line]
-    assert len(lines) == 3
+    every = [json.loads(line) for line in response.text.split("\n") if line]
+    assert len(every) == 4, "three production items and the launch gold item"
+    (gold,) = [line for line in every if line["gold"]]
+    assert gold["gold_answer"]["sentiment"] == project["gold_answer"]["sentiment"] and gold["gold_explanation"]
+    lines = [line for line in every if not line["gold"]]
     assert [line["data"] for line in lines] == [{"text": "item 0"}, {"text": "item 1"}, {"text": "item 2"}]
     assert all(line["batch"] == "first" and line["gold"] is False for line in lines)
     assert [len(line["annotations"]) for line in lines] == [2, 0, 0]

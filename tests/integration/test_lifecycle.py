@@ -24,21 +24,23 @@ async def test_launch_names_what_is_missing_then_succeeds(ops):
     body = refused.json()
     assert body["error"]
     missing = body["missing"]
-    assert len(missing) == 2
-    assert missing[0].startswith("guidelines") and missing[1].startswith("items")
+    assert [m.split(":")[0] for m in missing] == ["guidelines", "items", "benchmark", "linters"]
+    assert "at least 5 gold items" in missing[2]
 
     await ops.ok("PATCH", f"/projects/{pid}", status=200, json={"guidelines": "# How to label"})
     refused = await ops.post(f"/projects/{pid}/launch")
     assert refused.status_code == 409
-    assert [m.split(":")[0] for m in refused.json()["missing"]] == ["items"]
+    assert [m.split(":")[0] for m in refused.json()["missing"]] == ["items", "benchmark", "linters"]
 
-    # Gold items alone are not work: still not ready.
-    await ops.ok("POST", f"/projects/{pid}/items", status=201,
-                 json=[{"data": {"text": "check"}, "gold": {"sentiment": "pos"}}])
+    # Gold items alone are not work, and the controls still lack a linter: not ready.
+    await ops.ok("POST", f"/projects/{pid}/items", status=201, params={"batch": "gold"},
+                 json=[{"data": {"text": f"check {i}"}, "gold": {"sentiment": "pos"}} for i in range(5)])
     refused = await ops.post(f"/projects/{pid}/launch")
     assert refused.status_code == 409
-    assert [m.split(":")[0] for m in refused.json()["missing"]] == ["items"]
+    assert [m.split(":")[0] for m in refused.json()["missing"]] == ["items", "linters"]
     assert (await ops.ok("GET", f"/projects/{pid}"))["status"] == "draft"
+    await ops.ok("PATCH", f"/projects/{pid}", status=200,
+                 json={"quality": {"linters": [{"type": "too_fast", "seconds": 2, "severity": "warning"}]}})
 
     await ops.ok("POST", f"/projects/{pid}/items", status=201, json=[{"text": "work"}])
     launched = await ops.post(f"/projects/{pid}/launch")

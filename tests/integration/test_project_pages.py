@@ -8,6 +8,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.integration.conftest import QUIET_QUALITY
+
 ROOT_EMAIL, ROOT_PASSWORD = "root-ops@test.local", "root-password"
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -247,8 +249,13 @@ async def test_launch_is_refused_with_what_is_missing_then_works_after_import(br
     assert "Launch refused:" in refused.text
     assert "<strong>Guidelines</strong>: write the first version" in refused.text
     assert "<strong>Items</strong>: import at least one production item" in refused.text
+    assert "<strong>Benchmark</strong>: import at least 5 gold items" in refused.text
+    assert "<strong>Linters</strong>: add at least one linter rule" in refused.text
     assert (await ops.ok("GET", f"/projects/{pid}"))["status"] == "draft"
 
+    await ops.ok("PATCH", f"/projects/{pid}", json={"quality": QUIET_QUALITY})
+    await ops.ok("POST", f"/projects/{pid}/items", params={"batch": "gold"},
+                 json=[{"data": {"q": "gold?"}, "gold": {"ok": "y"}}])
     published = await browser.post(f"/projects/{pid}/guidelines", {"body": "# Say yes or no", "changelog": ""})
     assert published.status_code == 303
     imported = await browser.post(f"/projects/{pid}/import", {"batch": "b"}, files=csv_file("q\nis it?\n"))
@@ -339,6 +346,8 @@ async def test_edit_while_draft_then_the_interface_is_frozen(browser, new_projec
     assert stored["interface"][1] == {"name": "rationale", "type": "text", "label": "Rationale", "required": False,
                                       "multiline": True, "max_length": 200}
 
+    await ops.ok("POST", f"/projects/{pid}/items", params={"batch": "gold"},
+                 json=[{"data": {"text": "gold"}, "gold": {"sentiment": "pos"}}])
     await ops.ok("POST", f"/projects/{pid}/launch")
     locked = await browser.get(f"/projects/{pid}/edit")
     assert "fixed once a project has launched" in locked.text and 'name="builder"' not in locked.text

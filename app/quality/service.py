@@ -1,0 +1,242 @@
+"""Quality controls on the work path: the benchmark gate, embedded gold, linters, standing.
+
+The work queue asks ``route`` what a contributor may get next and calls
+``lint`` and ``after_answer`` inside the submit transaction. Gold items go out
+in the same lease shape as production items; only this module knows which is
+which, and what a contributor learns of it (feedback) comes after they answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import dialect_insert
+from app.errors import Conflict, Forbidden, Invalid
+from app.events.service import record
+from app.items.models import Item
+from app.models_base import utcnow
+from app.projects.models import Project
+from app.quality import config as quality_config
+from app.quality.linters import LintContext, LintFinding, run_linters
+from app.quality.models import Feedback, Standing, StandingState
+from app.work.models import BENCHMARK, GOLD, RECALIBRATION, Annotation, Assignment
+from components.base import Interface
+
+RECENT_TIMES = 51
+STRAIGHT_LINING_LOOKBACK = 50
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the next lease should be: a gold stage (with its round) or production (stage None)."""
+
+    stage: str | None
+    round: int = 0
+
+
+def score_answer(interface: Interface, answer: dict[str, Any], gold: dict[str, Any]) -> float:
+    """Mean of the components' own scores over the fields the gold answer gives."""
+    scores = [interface.by_name[name].score(answer.get(name), expected)
+              for name, expected in gold.items() if name in interface.by_name and expected is not None]
+    return sum(scores) / len(scores) if scores else 1.0
+
+
+async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> Standing:
+    """The contributor's standing, created (pending the gate) on first contact; locked for this transaction."""
+    query = select(Standing).where(Standing.project_id == project_id, Standing.user_id == user_id).with_for_update()
+    standing = (await session.execute(query)).scalar_one_or_none()
+    if standing is None:
+        await session.execute(dialect_insert(session)(Standing)
+                              .values(project_id=project_id, user_id=user_id, recent_times=[], updated_at=utcnow())
+                              .on_conflict_do_nothing(index_elements=["project_id", "user_id"]))
+        standing = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return standing
+
+
+def _gold_due(project: Project, standing: Standing, quality: dict[str, Any]) -> bool:
+    """Whether this production slot should be a gold check, at the configured (decaying) rate.
+
+    Derived from (project, person, tasks done) through a keyed hash: unpredictable
+    to the contributor, reproducible for us."""
+    gold = quality["gold"]
+    rate = max(gold["min_rate"], gold["rate"] * 0.5 ** (standing.gold_answered // gold["decay_every"]))
+    digest = hashlib.sha256(f"{project.id}:{standing.user_id}:{standing.tasks_done}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < rate
+
+
+async def _answers_in_round(session: AsyncSession, project_id: int, user_id: int, stage: str, round_: int) -> list[float]:
+    rows = await session.execute(select(Annotation.gold_score).where(
+        Annotation.project_id == project_id, Annotation.user_id == user_id, Annotation.stage == stage,
+        Annotation.round == round_))
+    return [score or 0.0 for score in rows.scalars()]
+
+
+async def route(session: AsyncSession, project: Project, standing: Standing, now: datetime) -> Route:
+    """Decide what kind of task comes next for this contributor, or refuse with the reason."""
+    quality = quality_config.stored(project.quality)
+    if standing.state == StandingState.removed:
+        raise Forbidden(f"you were removed from this project: {standing.reason}", standing=standing.state)
+    if standing.state == StandingState.pending_gate:
+        if standing.retry_at and now < standing.retry_at:
+            raise Conflict(f"you did not pass the benchmark; you may try again after "
+                           f"{standing.retry_at:%Y-%m-%d %H:%M} UTC", standing=standing.state)
+        return Route(BENCHMARK, standing.gate_attempt)
+    if standing.state == StandingState.recalibrating:
+        return Route(RECALIBRATION, standing.recalibration_round)
+    return Route(GOLD) if _gold_due(project, standing, quality) else Route(None)
+
+
+def lint(project: Project, answer: dict[str, Any], item_data: dict[str, Any], time_on_task_ms: int | None,
+         recent_answers: list[dict[str, Any]]) -> list[LintFinding]:
+    """Run the project's rules; errors become a 422 at the field, warnings travel with the answer."""
+    rules = quality_config.stored(project.quality)["linters"]
+    findings = run_linters(rules, answer, LintContext(item_data=item_data, time_on_task_ms=time_on_task_ms,
+                                                      recent_answers=recent_answers))
+    errors = {(f.field or "answer"): f.message for f in findings if f.severity == "error"}
+    if errors:
+        raise Invalid(errors, message="the answer did not pass the project's checks")
+    return [f for f in findings if f.severity != "error"]
+
+
+def needs_recent_answers(project: Project) -> bool:
+    return any(rule["type"] == "straight_lining" for rule in quality_config.stored(project.quality)["linters"])
+
+
+async def recent_answers(session: AsyncSession, project_id: int, user_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(select(Annotation.answer).where(
+        Annotation.project_id == project_id, Annotation.user_id == user_id)
+        .order_by(Annotation.id.desc()).limit(STRAIGHT_LINING_LOOKBACK))
+    return list(rows.scalars())
+
+
+async def after_answer(session: AsyncSession, project: Project, assignment: Assignment, annotation: Annotation,
+                       item: Item, warnings: list[LintFinding], now: datetime) -> None:
+    """Score gold answers, keep the running numbers, and move the standing when a threshold is crossed."""
+    if annotation.user_id is None:
+        return
+    standing = await standing_for(session, project.id, annotation.user_id)
+    standing.tasks_done += 1
+    standing.warnings += 1 if warnings else 0
+    standing.recent_times = (list(standing.recent_times) + [annotation.time_on_task_ms or 0])[-RECENT_TIMES:]
+    standing.updated_at = now
+    quality = quality_config.stored(project.quality)
+    if item.is_gold and item.gold_answer:
+        interface = Interface.from_specs(project.interface)
+        annotation.gold_score = round(score_answer(interface, annotation.answer, item.gold_answer), 4)
+        session.add(annotation)
+        await session.flush()
+        if assignment.stage == BENCHMARK:
+            await _judge_round(session, project, standing, quality, BENCHMARK, now)
+        elif assignment.stage == RECALIBRATION:
+            await _judge_round(session, project, standing, quality, RECALIBRATION, now)
+        elif assignment.stage == GOLD:
+            await _gold_check(session, project, standing, quality, annotation, item, now)
+    session.add(standing)
+
+
+async def _judge_round(session: AsyncSession, project: Project, standing: Standing, quality: dict[str, Any],
+                       stage: str, now: datetime) -> None:
+    """When a benchmark or recalibration set is complete, pass or fail it."""
+    if stage == BENCHMARK:
+        size, needed, round_ = quality["benchmark"]["size"], quality["benchmark"]["pass_threshold"], standing.gate_attempt
+    else:
+        size, needed, round_ = (quality["gold"]["recalibration_size"], quality["gold"]["recalibration_pass"],
+                                standing.recalibration_round)
+    scores = await _answers_in_round(session, project.id, standing.user_id, stage, round_)
+    if len(scores) < size:
+        return
+    score = sum(scores) / len(scores)
+    label = "benchmark" if stage == BENCHMARK else "recalibration set"
+    verdict = f"{score:.0%} on the {label}; {needed:.0%} needed"
+    if stage == BENCHMARK:
+        standing.gate_score, standing.gate_decided_at = round(score, 4), now
+    if score >= needed:
+        standing.window_start_at = now
+        await change_standing(session, project, standing, StandingState.qualified, f"passed: {verdict}", now,
+                              kind="gate" if stage == BENCHMARK else "standing")
+    elif stage == BENCHMARK and quality["benchmark"]["retry"] == "cooldown":
+        standing.retry_at = now + timedelta(hours=quality["benchmark"]["cooldown_hours"])
+        standing.gate_attempt += 1
+        await change_standing(session, project, standing, StandingState.pending_gate,
+                              f"not passed: {verdict}. You may try again with new tasks after "
+                              f"{standing.retry_at:%Y-%m-%d %H:%M} UTC", now, kind="gate")
+    else:
+        await change_standing(session, project, standing, StandingState.removed, f"not passed: {verdict}", now,
+                              kind="gate" if stage == BENCHMARK else "standing")
+
+
+async def _gold_check(session: AsyncSession, project: Project, standing: Standing, quality: dict[str, Any],
+                      annotation: Annotation, item: Item, now: datetime) -> None:
+    gold = quality["gold"]
+    standing.gold_answered += 1
+    query = (select(Annotation.gold_score).where(
+        Annotation.project_id == project.id, Annotation.user_id == standing.user_id, Annotation.stage == GOLD)
+        .order_by(Annotation.id.desc()).limit(gold["window"]))
+    if standing.window_start_at is not None:
+        query = query.where(Annotation.created_at >= standing.window_start_at)
+    window = [s or 0.0 for s in (await session.execute(query)).scalars()]
+    accuracy = sum(window) / len(window)
+    standing.gold_accuracy = round(accuracy, 4)
+    if annotation.gold_score is not None and annotation.gold_score < 1.0:
+        add_feedback(session, project.id, standing.user_id, kind="gold_check", item_id=item.id,
+                     title="A quality check did not match the expected answer",
+                     body=item.gold_explanation or "",
+                     payload={"your_answer": annotation.answer, "expected": item.gold_answer,
+                              "score": annotation.gold_score, "assignment_id": annotation.assignment_id})
+    if len(window) < gold["min_answers"]:
+        return
+    summary = f"gold accuracy {accuracy:.0%} over your last {len(window)} checks"
+    if accuracy < gold["remove_below"]:
+        await change_standing(session, project, standing, StandingState.removed,
+                              f"{summary} is below the removal floor of {gold['remove_below']:.0%}", now)
+    elif accuracy < gold["recalibrate_below"]:
+        standing.recalibration_round += 1
+        await change_standing(session, project, standing, StandingState.recalibrating,
+                              f"{summary} is below {gold['recalibrate_below']:.0%}: answer a short recalibration "
+                              f"set to return to production", now)
+
+
+async def change_standing(session: AsyncSession, project: Project, standing: Standing, state: str, reason: str,
+                          now: datetime, *, kind: str = "standing", actor_id: int | None = None) -> None:
+    previous = standing.state
+    standing.state, standing.reason, standing.updated_at = state, reason, now
+    session.add(standing)
+    add_feedback(session, project.id, standing.user_id, kind=kind, title=STANDING_TITLES[state], body=reason,
+                 payload={"from": previous, "to": state})
+    record(session, action="standing.changed", subject_type="standing", subject_id=standing.id,
+           project_id=project.id, actor_id=actor_id,
+           payload={"user_id": standing.user_id, "from": previous, "to": state, "reason": reason})
+
+
+STANDING_TITLES = {
+    StandingState.pending_gate: "Benchmark not passed yet",
+    StandingState.qualified: "You are qualified for production",
+    StandingState.recalibrating: "Paused for recalibration",
+    StandingState.removed: "Removed from this project",
+}
+
+
+def add_feedback(session: AsyncSession, project_id: int, user_id: int, *, kind: str, title: str, body: str = "",
+                 item_id: int | None = None, payload: dict[str, Any] | None = None) -> Feedback:
+    feedback = Feedback(project_id=project_id, user_id=user_id, kind=kind, title=title, body=body, item_id=item_id,
+                        payload=payload or {})
+    session.add(feedback)
+    record(session, action="feedback.added", subject_type="feedback", subject_id=None, project_id=project_id,
+           payload={"user_id": user_id, "kind": kind})
+    return feedback
+
+
+def median_time_ms(standing: Standing) -> int | None:
+    return int(statistics.median(standing.recent_times)) if standing.recent_times else None
+
+
+async def gold_items_count(session: AsyncSession, project_id: int) -> int:
+    return (await session.execute(select(func.count()).select_from(Item).where(
+        Item.project_id == project_id, Item.is_gold.is_(True)))).scalar_one()
