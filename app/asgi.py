@@ -15,16 +15,18 @@ from app.accounts.api import AccountsApi
 from app.accounts.auth import PUBLIC_PATHS, AuthMiddleware
 from app.accounts.pages import AccountPages
 from app.board.api import BoardApi
-from app.board.live import BoardRenderer, board_socket
+from app.board.live import board_socket
 from app.board.pages import BoardPages
 from app.config import ROOT, Settings, get_settings
-from app.db import Database
 from app.export.api import ExportApi
 from app.items.api import ItemsApi
 from app.jobs.runner import JobRunner
 from app.projects.api import ProjectsApi
 from app.projects.pages import ProjectPages
-from app.realtime import Publisher, make_channels_plugin
+from app.quality.api import QualityApi
+from app.quality.live import me_socket
+from app.realtime import make_channels_plugin
+from app.runtime import wire
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
 from app.work.api import WorkApi
@@ -49,13 +51,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       exclude=["/api/"])
 
     def on_startup(app: Litestar) -> None:
-        publisher = Publisher(channels, render_board=lambda pid: app.state.board_renderer(pid),
-                              namespace=settings.channel_namespace)
-        db = Database(settings.database_url, after_commit=publisher.after_commit)
+        db, publisher = wire(settings, channels, app.template_engine)
         app.state.settings = settings
         app.state.db = db
         app.state.publisher = publisher
-        app.state.board_renderer = BoardRenderer(db, app.template_engine)
         app.state.jobs = JobRunner(db, settings)
         app.state.jobs.start()
 
@@ -66,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, board_socket,
+            healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
             AccountPages, ProjectPages, WorkPages, BoardPages,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],

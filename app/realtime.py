@@ -43,41 +43,60 @@ def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     )
 
 
-Renderer = Callable[[int], Awaitable[bytes | None]]
+Renderer = Callable[[Any], Awaitable[bytes | None]]
+
+#: Events that change what one person sees about themselves (their payload names ``user_id``).
+PERSONAL_ACTIONS = frozenset({"standing.changed", "feedback.added"})
+
+
+def user_channel(namespace: str, user_id: int) -> str:
+    return f"{namespace}:user:{user_id}"
 
 
 class Publisher:
-    """Turns committed events into pushes, coalescing bursts per project."""
+    """Turns committed events into pushes: each changed view is rendered once per burst
+    (coalesced for COALESCE_SECONDS) and the same bytes go to every subscriber.
 
-    def __init__(self, channels: ChannelsPlugin | None, render_board: Renderer, namespace: str):
+    Views: ``board`` keyed by project id (channel ``project:{id}``), and ``person``
+    keyed by (user id, project id) (channel ``user:{id}``)."""
+
+    def __init__(self, channels: ChannelsPlugin | None, namespace: str, renderers: dict[str, Renderer]):
         self.channels = channels
         self.namespace = namespace
-        self.render_board = render_board
-        self._scheduled: set[int] = set()
+        self.renderers = renderers
+        self._scheduled: set[tuple[str, Any]] = set()
         self._tasks: set[asyncio.Task] = set()
 
     async def after_commit(self, events: list[Any]) -> None:
-        for project_id in {e.project_id for e in events if e.project_id is not None}:
-            self.board_changed(project_id)
+        for event in events:
+            if event.project_id is not None:
+                self.changed("board", event.project_id)
+            if event.action in PERSONAL_ACTIONS and event.payload.get("user_id") is not None:
+                self.changed("person", (event.payload["user_id"], event.project_id))
 
-    def board_changed(self, project_id: int) -> None:
-        if self.channels is None or project_id in self._scheduled:
+    def channel(self, view: str, key: Any) -> str:
+        if view == "board":
+            return project_channel(self.namespace, key)
+        return user_channel(self.namespace, key[0])
+
+    def changed(self, view: str, key: Any) -> None:
+        if self.channels is None or view not in self.renderers or (view, key) in self._scheduled:
             return
-        self._scheduled.add(project_id)
-        task = asyncio.get_running_loop().create_task(self._publish_board(project_id))
+        self._scheduled.add((view, key))
+        task = asyncio.get_running_loop().create_task(self._publish(view, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish_board(self, project_id: int) -> None:
+    async def _publish(self, view: str, key: Any) -> None:
         try:
             await asyncio.sleep(COALESCE_SECONDS)
-            self._scheduled.discard(project_id)
-            fragment = await self.render_board(project_id)
+            self._scheduled.discard((view, key))
+            fragment = await self.renderers[view](key)
             if fragment is not None and self.channels is not None:
-                self.channels.publish(fragment, [project_channel(self.namespace, project_id)])
+                self.channels.publish(fragment, [self.channel(view, key)])
         except Exception:  # a failed push must never break the write that caused it
-            self._scheduled.discard(project_id)
-            log.exception("board push failed for project %s", project_id)
+            self._scheduled.discard((view, key))
+            log.exception("%s push failed for %s", view, key)
 
     async def drain(self) -> None:
         """Wait for scheduled pushes (tests, CLI shutdown)."""

@@ -10,9 +10,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from litestar.channels import ChannelsPlugin
+from litestar.template import TemplateEngineProtocol
+
 from app.board.live import BoardRenderer
 from app.config import Settings, get_settings
 from app.db import Database
+from app.quality.live import PersonRenderer
 from app.realtime import Publisher, make_channels_plugin
 from app.web.templating import standalone_templates
 
@@ -24,18 +28,20 @@ class Runtime:
     publisher: Publisher
 
 
+def wire(settings: Settings, channels: ChannelsPlugin | None, templates: TemplateEngineProtocol) -> tuple[Database, Publisher]:
+    """The database and the publisher that renders each live view after its commits: the same
+    wiring for the web app, the CLI and the worker."""
+    publisher = Publisher(channels, settings.channel_namespace, renderers={})
+    db = Database(settings.database_url, after_commit=publisher.after_commit)
+    publisher.renderers.update(board=BoardRenderer(db, templates), person=PersonRenderer(db, templates))
+    return db, publisher
+
+
 @asynccontextmanager
 async def standalone_runtime(settings: Settings | None = None) -> AsyncIterator[Runtime]:
     settings = settings or get_settings()
     channels = make_channels_plugin(settings.redis_url) if settings.redis_url else None
-    renderer: BoardRenderer | None = None
-
-    async def render(project_id: int) -> bytes | None:
-        return await renderer(project_id) if renderer else None
-
-    publisher = Publisher(channels, render_board=render, namespace=settings.channel_namespace)
-    db = Database(settings.database_url, after_commit=publisher.after_commit)
-    renderer = BoardRenderer(db, standalone_templates())
+    db, publisher = wire(settings, channels, standalone_templates())
     try:
         if channels is not None:
             await channels.__aenter__()

@@ -136,8 +136,13 @@ async def role_in_project(session: AsyncSession, user: User, project_id: int) ->
     """The user's role in the project; global ops act as ops everywhere."""
     if user.is_ops:
         return Role.ops
+    return await membership_role(session, project_id, user.id)
+
+
+async def membership_role(session: AsyncSession, project_id: int, user_id: int) -> str | None:
+    """The role a membership grants, ignoring the global ops flag."""
     return (await session.execute(
-        select(Membership.role).where(Membership.project_id == project_id, Membership.user_id == user.id)
+        select(Membership.role).where(Membership.project_id == project_id, Membership.user_id == user_id)
     )).scalar_one_or_none()
 
 

@@ -62,7 +62,7 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
         await socket.close(code=4403, reason=exc.message)
         return
     await socket.accept()
-    renderer: BoardRenderer = socket.app.state.board_renderer
+    renderer: BoardRenderer = socket.app.state.publisher.renderers["board"]
     last_sent = -1
 
     async def forward(message: bytes) -> None:
