@@ -9,8 +9,9 @@ from litestar import Controller, Request, get, post
 from litestar.response import Template
 
 from app.accounts import service as accounts
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Forbidden, Invalid
 from app.models_base import utcnow
+from app.quality.standings import own_standing
 from app.projects.service import current_guidelines, get_project, interface_of
 from app.web.requests import database
 from app.work import service
@@ -34,7 +35,7 @@ async def _next_task_fragment(request: Request, project_id: int, flash: str | No
         project = await get_project(session, project_id)
         try:
             lease = await service.next_lease(session, project, request.user)
-        except Conflict as exc:
+        except (Conflict, Forbidden) as exc:  # paused project, failed gate, removal: say why
             return Template(TASK, context=_task_context(project, None, notice=exc.message, flash=flash))
     return Template(TASK, context=_task_context(project, lease, notice=None if lease else "done", flash=flash))
 
@@ -50,8 +51,9 @@ class WorkPages(Controller):
             await accounts.require_role(session, request.user, project_id, *WORKER_ROLES)
             guidelines = await current_guidelines(session, project)
             lease = await service.current_lease(session, project_id, request.user.id, utcnow())
+            me = await own_standing(session, project, request.user.id)
         return Template("work/workspace.html", context={
-            "user": request.user, "guidelines": guidelines, **_task_context(project, lease)})
+            "user": request.user, "guidelines": guidelines, "me": me, **_task_context(project, lease)})
 
     @post("/next", status_code=200)
     async def next_task(self, request: Request, project_id: int) -> Template:
