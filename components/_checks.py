@@ -122,3 +122,16 @@ def parse_number(values: list[str]) -> int | float | str | None:
     except ValueError:  # an integer too long to convert
         pass
     return text
+
+
+def tolerance_score(answer: Any, gold: Any, tolerance: float, span: float | None) -> float:
+    """Full credit within ``tolerance``; then falling linearly to 0 across ``span`` (a scale's
+    width), or nothing at all when there is no span to measure against."""
+    if answer is None or gold is None:
+        return 1.0 if answer == gold else 0.0
+    distance = abs(answer - gold)
+    if distance <= tolerance:
+        return 1.0
+    if not span:
+        return 0.0
+    return max(0.0, 1 - (distance - tolerance) / span)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from components._checks import (
+    tolerance_score,
     answer_number,
     check_range,
     config_bool,
@@ -62,14 +63,8 @@ class Number(Component):
 
     def score(self, answer: Any, gold: Any) -> float:
         """All-or-nothing within ``tolerance``; with both bounds, partial credit across the range."""
-        if answer is None or gold is None:
-            return 1.0 if answer == gold else 0.0
-        distance = abs(answer - gold)
-        if distance <= self.tolerance:
-            return 1.0
-        if self.min is None or self.max is None or self.max == self.min:
-            return 0.0
-        return max(0.0, 1 - (distance - self.tolerance) / (self.max - self.min))
+        span = None if self.min is None or self.max is None else self.max - self.min
+        return tolerance_score(answer, gold, self.tolerance, span)
 
 
 COMPONENT = Number

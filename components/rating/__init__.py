@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from components._checks import answer_number, check_range, config_int, parse_number
+from components._checks import answer_number, check_range, config_int, parse_number, tolerance_score
 from components.base import Component, ConfigError
 
 #: Every point becomes a radio button; wider scales belong to ``number``.
@@ -66,12 +66,7 @@ class Rating(Component):
 
     def score(self, answer: Any, gold: Any) -> float:
         """Full credit within ``tolerance``, then falling linearly to 0 across the scale."""
-        if answer is None or gold is None:
-            return 1.0 if answer == gold else 0.0
-        distance = abs(answer - gold)
-        if distance <= self.tolerance:
-            return 1.0
-        return max(0.0, 1 - (distance - self.tolerance) / (self.max - self.min))
+        return tolerance_score(answer, gold, self.tolerance, self.max - self.min)
 
 
 COMPONENT = Rating
