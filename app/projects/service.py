@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -26,7 +28,13 @@ STATUS_ACTIONS = {ProjectStatus.live: "project.launched", ProjectStatus.paused: 
 
 
 def interface_of(project: Project) -> Interface:
-    return Interface.from_specs(project.interface)
+    """The project's interface, parsed once per distinct spec (every submit needs it)."""
+    return _parsed_interface(json.dumps(project.interface, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _parsed_interface(specs: str) -> Interface:
+    return Interface.from_specs(json.loads(specs))
 
 
 def _check_fields(name: Any, purpose: Any, overlap: Any, interface: Any) -> tuple[dict[str, str], Interface | None]:

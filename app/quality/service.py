@@ -93,6 +93,13 @@ async def route(session: AsyncSession, project: Project, standing: Standing, now
     return Route(GOLD) if _gold_due(project, standing, quality) else Route(None)
 
 
+def gold_score(interface: Interface, answer: dict[str, Any], item: Item) -> float | None:
+    """The answer's score against the item's gold answer; None for production items."""
+    if not item.is_gold or not item.gold_answer:
+        return None
+    return round(score_answer(interface, answer, item.gold_answer), 4)
+
+
 def lint(project: Project, answer: dict[str, Any], item_data: dict[str, Any], time_on_task_ms: int | None,
          recent_answers: list[dict[str, Any]]) -> list[LintFinding]:
     """Run the project's rules; errors become a 422 at the field, warnings travel with the answer."""
@@ -105,20 +112,26 @@ def lint(project: Project, answer: dict[str, Any], item_data: dict[str, Any], ti
     return [f for f in findings if f.severity != "error"]
 
 
-def needs_recent_answers(project: Project) -> bool:
-    return any(rule["type"] == "straight_lining" for rule in quality_config.stored(project.quality)["linters"])
+def recent_answers_needed(project: Project) -> int:
+    """How many of a person's previous answers the straight-lining rules look at (0: none)."""
+    counts = [rule.get("count", 5) - 1 for rule in quality_config.stored(project.quality)["linters"]
+              if rule["type"] == "straight_lining"]
+    return min(max(counts, default=0), STRAIGHT_LINING_LOOKBACK)
 
 
-async def recent_answers(session: AsyncSession, project_id: int, user_id: int) -> list[dict[str, Any]]:
+async def recent_answers(session: AsyncSession, project_id: int, user_id: int, limit: int) -> list[dict[str, Any]]:
+    if limit <= 0:
+        return []
     rows = await session.execute(select(Annotation.answer).where(
         Annotation.project_id == project_id, Annotation.user_id == user_id)
-        .order_by(Annotation.id.desc()).limit(STRAIGHT_LINING_LOOKBACK))
+        .order_by(Annotation.id.desc()).limit(limit))
     return list(rows.scalars())
 
 
 async def after_answer(session: AsyncSession, project: Project, assignment: Assignment, annotation: Annotation,
                        item: Item, warnings: list[LintFinding], now: datetime) -> None:
-    """Score gold answers, keep the running numbers, and move the standing when a threshold is crossed."""
+    """Keep the running numbers, and move the standing when a gold set is complete or the
+    rolling accuracy crosses a threshold (the annotation carries its ``gold_score``)."""
     if annotation.user_id is None:
         return
     standing = await standing_for(session, project.id, annotation.user_id)
@@ -127,11 +140,7 @@ async def after_answer(session: AsyncSession, project: Project, assignment: Assi
     standing.recent_times = (list(standing.recent_times) + [annotation.time_on_task_ms or 0])[-RECENT_TIMES:]
     standing.updated_at = now
     quality = quality_config.stored(project.quality)
-    if item.is_gold and item.gold_answer:
-        interface = Interface.from_specs(project.interface)
-        annotation.gold_score = round(score_answer(interface, annotation.answer, item.gold_answer), 4)
-        session.add(annotation)
-        await session.flush()
+    if annotation.gold_score is not None:
         if assignment.stage == BENCHMARK:
             await _judge_round(session, project, standing, quality, BENCHMARK, now)
         elif assignment.stage == RECALIBRATION:

@@ -158,18 +158,19 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     if assignment.state != AssignmentState.leased:
         raise Conflict(f"this lease was {assignment.state}; ask for the next task")
     project = await session.get(Project, assignment.project_id)
-    clean, errors = interface_of(project).validate_answer(answer)
+    interface = interface_of(project)
+    clean, errors = interface.validate_answer(answer)
     if errors:
         raise Invalid(errors, message="the answer is not valid")
     item = await session.get(Item, assignment.item_id)
     time_on_task_ms = int((now - assignment.leased_at).total_seconds() * 1000)
-    recent = await quality.recent_answers(session, project.id, user.id) if quality.needs_recent_answers(project) else []
+    recent = await quality.recent_answers(session, project.id, user.id, quality.recent_answers_needed(project))
     warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent)
     annotation = Annotation(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
                             user_id=user.id, answer=clean, guideline_version=project.guideline_version or None,
                             time_on_task_ms=time_on_task_ms, idempotency_key=idempotency_key, source="inkwell",
                             lint=[w.to_dict() for w in warnings], stage=assignment.stage, round=assignment.round,
-                            created_at=now)
+                            gold_score=quality.gold_score(interface, clean, item), created_at=now)
     session.add(annotation)
     assignment.state, assignment.finished_at = AssignmentState.submitted, now
     session.add(assignment)
