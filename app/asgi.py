@@ -25,6 +25,7 @@ from app.projects.api import ProjectsApi
 from app.projects.pages import ProjectPages
 from app.quality.api import QualityApi
 from app.quality.live import me_socket
+from app.quality.pages import QualityPages
 from app.realtime import make_channels_plugin
 from app.runtime import wire
 from app.web.errors import EXCEPTION_HANDLERS
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
-            AccountPages, ProjectPages, WorkPages, BoardPages,
+            AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         plugins=[channels],

@@ -14,19 +14,15 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
+from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 log = logging.getLogger(__name__)
 
 SOCKET_BACKLOG = 64
 COALESCE_SECONDS = 0.15
-
-
-def project_channel(namespace: str, project_id: int) -> str:
-    """Namespaced per deployment: Redis pub/sub channels ignore the database number, so two
-    deployments (or test runs) sharing one Redis must not share channel names."""
-    return f"{namespace}:project:{project_id}"
 
 
 def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
@@ -47,18 +43,18 @@ Renderer = Callable[[Any], Awaitable[bytes | None]]
 
 #: Events that change what one person sees about themselves (their payload names ``user_id``).
 PERSONAL_ACTIONS = frozenset({"standing.changed", "feedback.added"})
-
-
-def user_channel(namespace: str, user_id: int) -> str:
-    return f"{namespace}:user:{user_id}"
+#: The board's two audiences: ops see identities, other members see pseudonyms.
+BOARD_VIEWS = ("board", "board:members")
 
 
 class Publisher:
     """Turns committed events into pushes: each changed view is rendered once per burst
     (coalesced for COALESCE_SECONDS) and the same bytes go to every subscriber.
 
-    Views: ``board`` keyed by project id (channel ``project:{id}``), and ``person``
-    keyed by (user id, project id) (channel ``user:{id}``)."""
+    Views: ``board`` and ``board:members`` keyed by project id, and ``person`` keyed by
+    (user id, project id), published on the person's channel. Channel names carry a namespace
+    per deployment: Redis pub/sub ignores the database number, so two deployments (or test
+    runs) sharing one Redis must not share names."""
 
     def __init__(self, channels: ChannelsPlugin | None, namespace: str, renderers: dict[str, Renderer]):
         self.channels = channels
@@ -70,14 +66,15 @@ class Publisher:
     async def after_commit(self, events: list[Any]) -> None:
         for event in events:
             if event.project_id is not None:
-                self.changed("board", event.project_id)
+                for view in BOARD_VIEWS:
+                    self.changed(view, event.project_id)
             if event.action in PERSONAL_ACTIONS and event.payload.get("user_id") is not None:
                 self.changed("person", (event.payload["user_id"], event.project_id))
 
     def channel(self, view: str, key: Any) -> str:
-        if view == "board":
-            return project_channel(self.namespace, key)
-        return user_channel(self.namespace, key[0])
+        if view == "person":
+            return f"{self.namespace}:user:{key[0]}"
+        return f"{self.namespace}:{view}:{key}"
 
     def changed(self, view: str, key: Any) -> None:
         if self.channels is None or view not in self.renderers or (view, key) in self._scheduled:
@@ -102,3 +99,19 @@ class Publisher:
         """Wait for scheduled pushes (tests, CLI shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def stream(socket: WebSocket, channels: ChannelsPlugin, channel: str,
+                 snapshot: Callable[[], Awaitable[bytes | None]], forward: Callable[[bytes], Awaitable[None]]) -> None:
+    """Serve one socket: subscribe first, then send the full snapshot (so nothing between the two
+    is missed), then forward every message until the client goes away."""
+    async with channels.start_subscription([channel]) as subscriber:
+        first = await snapshot()
+        if first is not None:
+            await forward(first)
+        async with subscriber.run_in_background(forward):
+            try:
+                while True:
+                    await socket.receive_data(mode="text")
+            except WebSocketDisconnect:
+                pass

@@ -9,29 +9,35 @@ from __future__ import annotations
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect
 from litestar.template import TemplateEngineProtocol
 
 from app.accounts import service as accounts
+from app.accounts.pseudonym import pseudonym
 from app.accounts.models import Role
-from app.board.service import board_stats
+from app.board.service import board_contributors, board_stats
 from app.board.sparkline import sparkline_points
 from app.db import Database
 from app.errors import DomainError
 from app.models_base import storable_id
 from app.projects.models import Project
-from app.realtime import project_channel
+from app.realtime import stream
 
 BOARD_ROLES = (Role.ops, Role.reviewer, Role.specialist, Role.client)
 FRAGMENT = "board/_board.html"
 
 
-class BoardRenderer:
-    """Renders a project's board fragment; used by the publisher and by each (re)connect."""
+OPS_AUDIENCE, MEMBER_AUDIENCE = "ops", "members"
 
-    def __init__(self, db: Database, templates: TemplateEngineProtocol):
+
+class BoardRenderer:
+    """Renders a project's board fragment for one audience; used by the publisher and by each
+    (re)connect. Ops see who is who; everyone else (clients, reviewers) sees pseudonyms."""
+
+    def __init__(self, db: Database, templates: TemplateEngineProtocol, *, audience: str, secret: str):
         self.db = db
         self.templates = templates
+        self.audience = audience
+        self.secret = secret
 
     async def __call__(self, project_id: int) -> bytes | None:
         async with self.db.transaction() as session:
@@ -39,7 +45,13 @@ class BoardRenderer:
             if project is None:
                 return None
             stats = await board_stats(session, project)
-        html = self.templates.get_template(FRAGMENT).render(stats=stats, spark=sparkline_points)
+            contributors = await board_contributors(session, project)
+        if self.audience != OPS_AUDIENCE:
+            for row in contributors.rows:
+                name = pseudonym(self.secret, project_id, row["user_id"])
+                row.update(name=name, user_id=name, email=None, reason="")
+        html = self.templates.get_template(FRAGMENT).render(stats=stats, spark=sparkline_points,
+                                                            contributors=contributors)
         return f"{stats.version}\n".encode() + html.encode()
 
 
@@ -57,12 +69,13 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
             if project is None:
                 await socket.close(code=4404, reason="no such project")
                 return
-            await accounts.require_role(session, socket.user, project_id, *BOARD_ROLES)
+            role = await accounts.require_role(session, socket.user, project_id, *BOARD_ROLES)
     except DomainError as exc:
         await socket.close(code=4403, reason=exc.message)
         return
     await socket.accept()
-    renderer: BoardRenderer = socket.app.state.publisher.renderers["board"]
+    view = "board" if role == Role.ops else "board:members"
+    publisher = socket.app.state.publisher
     last_sent = -1
 
     async def forward(message: bytes) -> None:
@@ -72,14 +85,5 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
             last_sent = version
             await socket.send_text(html.decode())
 
-    channel = project_channel(socket.app.state.settings.channel_namespace, project_id)
-    async with channels.start_subscription([channel]) as subscriber:
-        snapshot = await renderer(project_id)  # after subscribing: nothing between the two is missed
-        if snapshot is not None:
-            await forward(snapshot)
-        async with subscriber.run_in_background(forward):
-            try:
-                while True:
-                    await socket.receive_data(mode="text")
-            except WebSocketDisconnect:
-                pass
+    await stream(socket, channels, publisher.channel(view, project_id),
+                 lambda: publisher.renderers[view](project_id), forward)

@@ -17,10 +17,15 @@ from app.accounts.models import Membership, Role
 from app.events.models import Event
 from app.models_base import epoch_minute, iso, utcnow
 from app.projects.models import Batch, Project, ProjectStatus
+from app.quality.standings import contributor_rows
 from app.work.models import Assignment, AssignmentState, ThroughputBucket
 
 WINDOW_MINUTES = 60
 IDLE_MINUTES = 10
+#: Contributors shown on the board; the full table is on the contributors page.
+BOARD_CONTRIBUTORS = 50
+#: Who needs a look first: removed, recalibrating, waiting for the gate, then qualified.
+STANDING_ORDER = {"removed": 0, "recalibrating": 1, "pending_gate": 2, "qualified": 3}
 
 
 @dataclass
@@ -119,3 +124,31 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
         blockers.append("the project is paused")
     return BoardStats(project_id=project.id, name=project.name, status=project.status, overlap=project.overlap,
                       version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers)
+
+
+def contributors_first(row: dict[str, Any]) -> tuple:
+    """Outliers first, then anyone not qualified, then by name."""
+    return (0 if row["outliers"] else 1, STANDING_ORDER.get(row["standing"], 0), (row["name"] or "").casefold(),
+            row["user_id"])
+
+
+@dataclass
+class BoardContributors:
+    """The board's contributors section: the rows needing attention first, capped, and the totals."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    by_state: dict[str, int]
+    outliers: int
+
+
+async def board_contributors(session: AsyncSession, project: Project,
+                             limit: int = BOARD_CONTRIBUTORS) -> BoardContributors:
+    """One query: every contributor's standing (outliers are judged against all of them)."""
+    rows = await contributor_rows(session, project)
+    rows.sort(key=contributors_first)
+    by_state = {state: 0 for state in STANDING_ORDER}
+    for row in rows:
+        by_state[row["standing"]] = by_state.get(row["standing"], 0) + 1
+    return BoardContributors(rows=rows[:limit], total=len(rows), by_state=by_state,
+                             outliers=sum(1 for row in rows if row["outliers"]))

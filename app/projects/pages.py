@@ -35,6 +35,8 @@ from app.projects.forms import (
     rows_from_specs,
 )
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
+from app.quality.pages import quality_summary
+from app.quality.service import gold_items_count
 from app.web.requests import database
 from components.base import ConfigError, Interface
 
@@ -182,7 +184,11 @@ class ProjectPages(Controller):
     async def _overview_context(self, session: AsyncSession, request: Request, project: Project) -> dict[str, Any]:
         guidelines = await service.current_guidelines(session, project)
         missing = await service.missing_for_launch(session, project) if project.status == ProjectStatus.draft else []
-        return {"user": request.user, "project": project, "interface": service.interface_of(project),
+        interface = service.interface_of(project)
+        quality = quality_summary(project, interface)
+        return {"user": request.user, "project": project, "interface": interface,
+                "quality": quality["quality"], "quality_rules": quality["rules"],
+                "gold_items": await gold_items_count(session, project.id),
                 "guidelines": guidelines, "batches": await service.batches_of(session, project.id),
                 "members": await _members(session, project.id), "missing": missing, "roles": ROLES,
                 "member_errors": {}, "member_values": {"email": "", "role": Role.contributor.value},

@@ -85,7 +85,14 @@ async def update_project(session: AsyncSession, project: Project, *, actor: User
     errors, built = _check_fields(merged["name"], merged["purpose"], merged["overlap"], merged["interface"])
     if errors:
         raise Invalid(errors)
-    controls = quality_config.normalise(changes.get("quality", project.quality), built)
+    controls = quality_config.normalise(
+        quality_config.merge_patch(quality_config.stored(project.quality), changes["quality"])
+        if "quality" in changes else project.quality, built)
+    if project.status != ProjectStatus.draft:
+        below = quality_config.missing_controls(controls, await _gold_count(session, project.id))
+        if below:  # tuning is allowed while live; switching a control off is not
+            raise Invalid({"quality": "; ".join(below)},
+                          message="a launched project's quality controls cannot drop below what launch requires")
     structural = built.to_specs() != project.interface or merged["overlap"] != project.overlap
     if structural and project.status != ProjectStatus.draft:
         raise Conflict("the interface and overlap can only change while the project is a draft")
@@ -165,10 +172,14 @@ async def missing_for_launch(session: AsyncSession, project: Project) -> list[st
     has_items = (await session.execute(select(exists().where(Item.project_id == project.id, Item.is_gold.is_(False))))).scalar()
     if not has_items:
         missing.append("items: import at least one production item")
-    gold_items = (await session.execute(select(func.count()).select_from(Item).where(
-        Item.project_id == project.id, Item.is_gold.is_(True)))).scalar_one()
+    gold_items = await _gold_count(session, project.id)
     missing.extend(quality_config.missing_controls(quality_config.stored(project.quality), gold_items))
     return missing
+
+
+async def _gold_count(session: AsyncSession, project_id: int) -> int:
+    return (await session.execute(select(func.count()).select_from(Item).where(
+        Item.project_id == project_id, Item.is_gold.is_(True)))).scalar_one()
 
 
 async def set_status(session: AsyncSession, project: Project, target: str, *, actor: User) -> Project:

@@ -99,6 +99,20 @@ def normalise(quality: Any, interface: Interface) -> dict[str, Any]:
     return result
 
 
+def merge_patch(base: Any, patch: Any) -> Any:
+    """JSON Merge Patch (RFC 7396): objects merge key by key, anything else replaces; a null removes
+    the key (so the default applies again). How PATCH changes a project's quality."""
+    if not isinstance(patch, Mapping) or not isinstance(base, Mapping):
+        return patch
+    merged = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(base.get(key), value)
+    return merged
+
+
 def stored(project_quality: Mapping[str, Any] | None) -> dict[str, Any]:
     """The project's saved config with defaults for anything older configs lack."""
     result = defaults()

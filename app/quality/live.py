@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect
 from litestar.template import TemplateEngineProtocol
 from sqlalchemy import func, select
 
@@ -18,7 +17,7 @@ from app.errors import DomainError
 from app.events.models import Event
 from app.projects.models import Project
 from app.quality.standings import own_standing
-from app.realtime import user_channel
+from app.realtime import stream
 
 FRAGMENT = "quality/_live.html"
 
@@ -69,15 +68,8 @@ async def me_socket(socket: WebSocket, channels: ChannelsPlugin, project: int | 
             newest[project_id] = version
             await socket.send_text(html.decode())
 
-    channel = user_channel(socket.app.state.settings.channel_namespace, socket.user.id)
-    async with channels.start_subscription([channel]) as subscriber:
-        if project is not None:
-            snapshot = await renderer((socket.user.id, project))
-            if snapshot is not None:
-                await forward(snapshot)
-        async with subscriber.run_in_background(forward):
-            try:
-                while True:
-                    await socket.receive_data(mode="text")
-            except WebSocketDisconnect:
-                pass
+    async def snapshot() -> bytes | None:
+        return None if project is None else await renderer((socket.user.id, project))
+
+    publisher = socket.app.state.publisher
+    await stream(socket, channels, publisher.channel("person", (socket.user.id, project)), snapshot, forward)

@@ -8,7 +8,7 @@ which, and what a contributor learns of it (feedback) comes after they answered.
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +26,7 @@ from app.projects.models import Project
 from app.quality import config as quality_config
 from app.quality.linters import LintContext, LintFinding, run_linters
 from app.quality.models import Feedback, Standing, StandingState
-from app.work.models import BENCHMARK, GOLD, RECALIBRATION, Annotation, Assignment
+from app.work.models import BENCHMARK, GOLD, RECALIBRATION, Annotation, Assignment, AssignmentState
 from components.base import Interface
 
 RECENT_TIMES = 51
@@ -60,22 +60,28 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
     return standing
 
 
-def _gold_due(project: Project, standing: Standing, quality: dict[str, Any]) -> bool:
-    """Whether this production slot should be a gold check, at the configured (decaying) rate.
+_chance = secrets.SystemRandom()
 
-    Derived from (project, person, tasks done) through a keyed hash: unpredictable
-    to the contributor, reproducible for us."""
+
+def _gold_due(standing: Standing, quality: dict[str, Any]) -> bool:
+    """Whether this production slot is a gold check, at the configured rate halving every
+    ``decay_every`` checks down to ``min_rate``. Drawn from the OS's random source: nothing a
+    contributor can see (ids, counts, timing) predicts it."""
     gold = quality["gold"]
     rate = max(gold["min_rate"], gold["rate"] * 0.5 ** (standing.gold_answered // gold["decay_every"]))
-    digest = hashlib.sha256(f"{project.id}:{standing.user_id}:{standing.tasks_done}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < rate
+    return _chance.random() < rate
 
 
-async def _answers_in_round(session: AsyncSession, project_id: int, user_id: int, stage: str, round_: int) -> list[float]:
-    rows = await session.execute(select(Annotation.gold_score).where(
+async def _scores_in_round(session: AsyncSession, project_id: int, user_id: int, stage: str, round_: int) -> list[float]:
+    """Every task of a benchmark or recalibration round that is over: answers with their score,
+    and tasks skipped or left to expire as 0, so a round always comes to a verdict."""
+    answered = await session.execute(select(Annotation.gold_score).where(
         Annotation.project_id == project_id, Annotation.user_id == user_id, Annotation.stage == stage,
         Annotation.round == round_))
-    return [score or 0.0 for score in rows.scalars()]
+    unanswered = (await session.execute(select(func.count()).select_from(Assignment).where(
+        Assignment.project_id == project_id, Assignment.user_id == user_id, Assignment.stage == stage,
+        Assignment.round == round_, Assignment.state.in_([AssignmentState.skipped, AssignmentState.expired])))).scalar_one()
+    return [score or 0.0 for score in answered.scalars()] + [0.0] * unanswered
 
 
 async def route(session: AsyncSession, project: Project, standing: Standing, now: datetime) -> Route:
@@ -90,7 +96,7 @@ async def route(session: AsyncSession, project: Project, standing: Standing, now
         return Route(BENCHMARK, standing.gate_attempt)
     if standing.state == StandingState.recalibrating:
         return Route(RECALIBRATION, standing.recalibration_round)
-    return Route(GOLD) if _gold_due(project, standing, quality) else Route(None)
+    return Route(GOLD) if _gold_due(standing, quality) else Route(None)
 
 
 def gold_score(interface: Interface, answer: dict[str, Any], item: Item) -> float | None:
@@ -150,6 +156,18 @@ async def after_answer(session: AsyncSession, project: Project, assignment: Assi
     session.add(standing)
 
 
+async def after_unanswered(session: AsyncSession, project: Project, assignment: Assignment, now: datetime) -> None:
+    """A benchmark or recalibration task skipped or expired counts against its round (as a wrong
+    answer, to the contributor it looked like any task), so nobody is stuck mid-gate."""
+    if assignment.stage not in (BENCHMARK, RECALIBRATION):
+        return
+    standing = await standing_for(session, project.id, assignment.user_id)
+    expected_round = standing.gate_attempt if assignment.stage == BENCHMARK else standing.recalibration_round
+    in_that_state = StandingState.pending_gate if assignment.stage == BENCHMARK else StandingState.recalibrating
+    if standing.state == in_that_state and assignment.round == expected_round:
+        await _judge_round(session, project, standing, quality_config.stored(project.quality), assignment.stage, now)
+
+
 async def _judge_round(session: AsyncSession, project: Project, standing: Standing, quality: dict[str, Any],
                        stage: str, now: datetime) -> None:
     """When a benchmark or recalibration set is complete, pass or fail it."""
@@ -158,7 +176,7 @@ async def _judge_round(session: AsyncSession, project: Project, standing: Standi
     else:
         size, needed, round_ = (quality["gold"]["recalibration_size"], quality["gold"]["recalibration_pass"],
                                 standing.recalibration_round)
-    scores = await _answers_in_round(session, project.id, standing.user_id, stage, round_)
+    scores = await _scores_in_round(session, project.id, standing.user_id, stage, round_)
     if len(scores) < size:
         return
     score = sum(scores) / len(scores)
@@ -216,6 +234,8 @@ async def change_standing(session: AsyncSession, project: Project, standing: Sta
                           now: datetime, *, kind: str = "standing", actor_id: int | None = None) -> None:
     previous = standing.state
     standing.state, standing.reason, standing.updated_at = state, reason, now
+    if state == StandingState.qualified:
+        standing.retry_at = None
     session.add(standing)
     add_feedback(session, project.id, standing.user_id, kind=kind, title=STANDING_TITLES[state], body=reason,
                  payload={"from": previous, "to": state})

@@ -9,14 +9,14 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, Role, User
 from app.items.models import Item
 from app.models_base import iso
 from app.projects.models import Project
-from app.quality.models import Feedback, Standing, StandingState
+from app.quality.models import Feedback, Standing
 from app.quality.service import median_time_ms
 from app.work.models import BENCHMARK, GOLD, Annotation
 
@@ -88,7 +88,7 @@ async def own_standing(session: AsyncSession, project: Project, user_id: int) ->
         "gate": {"attempt": standing.gate_attempt, "score": standing.gate_score,
                  "decided_at": iso(standing.gate_decided_at), "retry_at": iso(standing.retry_at),
                  "review": await _gate_review(session, project.id, standing)},
-        "gold": {"accuracy": standing.gold_accuracy, "answered": standing.gold_answered,
+        "checks": {"accuracy": standing.gold_accuracy, "answered": standing.gold_answered,
                  "history": _rolling(gold_scores)},
         "tasks_done": standing.tasks_done, "warnings": standing.warnings, "flags": flags[:FEEDBACK_LIMIT],
         "feedback": [{"id": f.id, "kind": f.kind, "title": f.title, "body": f.body, "payload": f.payload,
@@ -103,14 +103,21 @@ def _rolling(scores: list[float | None], size: int = 5) -> list[float]:
 
 
 async def _gate_review(session: AsyncSession, project_id: int, standing: Standing) -> list[dict[str, Any]]:
-    """The benchmark tasks of the last decided attempt with the correct answers (only once decided)."""
+    """The benchmark tasks of the last decided attempt with the correct answers (only once decided).
+
+    The decided attempt is the one answered by the time of the decision: later attempts (a retry
+    under way) and the attempt counter (moved on by a failure with cooldown) do not matter."""
     if standing.gate_decided_at is None:
         return []
-    decided_attempt = standing.gate_attempt if standing.state != StandingState.pending_gate else standing.gate_attempt - 1
+    decided_round = (await session.execute(select(func.max(Annotation.round)).where(
+        Annotation.project_id == project_id, Annotation.user_id == standing.user_id, Annotation.stage == BENCHMARK,
+        Annotation.created_at <= standing.gate_decided_at))).scalar()
+    if decided_round is None:
+        return []
     rows = await session.execute(
         select(Annotation.answer, Annotation.gold_score, Item.data, Item.gold_answer, Item.gold_explanation)
         .join(Item, Item.id == Annotation.item_id)
         .where(Annotation.project_id == project_id, Annotation.user_id == standing.user_id,
-               Annotation.stage == BENCHMARK, Annotation.round == decided_attempt).order_by(Annotation.id))
+               Annotation.stage == BENCHMARK, Annotation.round == decided_round).order_by(Annotation.id))
     return [{"data": data, "your_answer": answer, "score": score, "correct_answer": gold, "explanation": why}
             for answer, score, data, gold, why in rows]

@@ -84,15 +84,20 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
 
 async def _lease_gold(session: AsyncSession, project: Project, user: User, choice: quality.Route,
                       now: datetime) -> Lease | None:
-    """A gold item this person has never been given, in the same shape as any task."""
-    seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
-    row = (await session.execute(select(Item.id, Item.batch_id, Item.data).where(
-        Item.project_id == project.id, Item.is_gold.is_(True), ~seen).order_by(func.random()).limit(1))).first()
-    if row is None:
-        return None
-    item_id, batch_id, data = row
-    return await _new_assignment(session, project, user, item_id, batch_id, data, now,
-                                 stage=choice.stage, round_=choice.round, slot=user.id)
+    """A gold item in the same shape as any task: one this person has never had, or for a
+    benchmark retry or recalibration round, when those run out, one not yet in this round."""
+    never_had = ~exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
+    not_this_round = ~exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id,
+                                     Assignment.stage == choice.stage, Assignment.round == choice.round)
+    tiers = [never_had] if choice.stage == GOLD else [never_had, not_this_round]
+    for unseen in tiers:
+        row = (await session.execute(select(Item.id, Item.batch_id, Item.data).where(
+            Item.project_id == project.id, Item.is_gold.is_(True), unseen).order_by(func.random()).limit(1))).first()
+        if row is not None:
+            item_id, batch_id, data = row
+            return await _new_assignment(session, project, user, item_id, batch_id, data, now,
+                                         stage=choice.stage, round_=choice.round, slot=user.id)
+    return None
 
 
 async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:
@@ -200,9 +205,7 @@ async def skip(session: AsyncSession, assignment_id: int, user: User, now: datet
     session.add(assignment)
     record(session, action="assignment.skipped", subject_type="assignment", subject_id=assignment.id,
            project_id=assignment.project_id, actor_id=user.id, payload={"item_id": assignment.item_id})
-    if assignment.stage == ANNOTATE:
-        reopened = await _reopen_slot(session, assignment.item_id)
-        await _bump_batch(session, assignment.batch_id, now, leases_active=-1, items_queued=reopened)
+    await _end_unanswered(session, assignment, now, leases_expired=0)
     return assignment
 
 
@@ -219,11 +222,19 @@ async def reclaim_expired(session: AsyncSession, now: datetime | None = None, *,
         session.add(assignment)
         record(session, action="assignment.expired", subject_type="assignment", subject_id=assignment.id,
                project_id=assignment.project_id, payload={"item_id": assignment.item_id})
-        if assignment.stage == ANNOTATE:
-            reopened = await _reopen_slot(session, assignment.item_id)
-            await _bump_batch(session, assignment.batch_id, None, leases_active=-1, items_queued=reopened,
-                              leases_expired=1)
+        await _end_unanswered(session, assignment, now, leases_expired=1)
     return len(expired)
+
+
+async def _end_unanswered(session: AsyncSession, assignment: Assignment, now: datetime, *, leases_expired: int) -> None:
+    """A lease ended without an answer: a production slot goes back to the queue; a gold task counts
+    for its round (see quality.after_unanswered)."""
+    if assignment.stage == ANNOTATE:
+        reopened = await _reopen_slot(session, assignment.item_id)
+        await _bump_batch(session, assignment.batch_id, now if not leases_expired else None, leases_active=-1,
+                          items_queued=reopened, leases_expired=leases_expired)
+    else:
+        await quality.after_unanswered(session, await session.get(Project, assignment.project_id), assignment, now)
 
 
 async def _reopen_slot(session: AsyncSession, item_id: int) -> int:

@@ -31,7 +31,7 @@ async def test_the_contributor_sees_recalibration_live_and_why(ops, new_user, se
         assert "gold accuracy 50% over your last 2 checks is below 75%" in message
 
     record = await eve.ok("GET", f"/me/projects/{pid}/standing")
-    assert record["state"] == "recalibrating" and record["gold"]["accuracy"] == 0.5
+    assert record["state"] == "recalibrating" and record["checks"]["accuracy"] == 0.5
     assert [f["kind"] for f in record["feedback"]][:2] == ["standing", "gold_check"]
     gold_check = record["feedback"][1]
     assert gold_check["payload"]["expected"]["sentiment"] == "pos" and gold_check["body"].startswith("why")
@@ -67,3 +67,22 @@ async def test_ops_table_shows_every_contributor_and_ops_can_reinstate(ops, new_
     lease = await carol.ok("POST", f"/projects/{pid}/next", status=200)
     assert lease["assignment"]["item"]["data"]["text"].startswith("gold"), "a fresh benchmark attempt"
     assert (await carol.get(f"/projects/{pid}/contributors")).status_code == 403
+
+
+async def test_the_board_names_contributors_for_ops_and_hides_them_from_clients(ops, new_user, server):
+    project = await gated_project(ops)
+    pid = project["id"]
+    carol_user, carol = await new_user("contributor", pid, qualified=False)
+    await answer(carol, pid, "pos")
+    _, client = await new_user("client", pid)
+    board = server.url.replace("http://", "ws://", 1) + f"/ws/projects/{pid}/board"
+
+    async def first_board(api) -> str:
+        async with connect(board, additional_headers={"Authorization": f"Bearer {api.token}"}) as socket:
+            return await asyncio.wait_for(socket.recv(), 5)
+
+    seen_by_ops, seen_by_client = await first_board(ops), await first_board(client)
+    assert carol_user["name"] in seen_by_ops
+    assert carol_user["name"] not in seen_by_client and carol_user["email"] not in seen_by_client
+    assert f'data-user="{carol_user["id"]}"' not in seen_by_client
+    assert "Contributor " in seen_by_client
