@@ -47,6 +47,7 @@ class Settings:
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
     secret_key: str = field(default_factory=_secret_key)
     secure_cookies: bool = field(default_factory=lambda: _bool(os.environ.get("SECURE_COOKIES"), True))
+    database_pool_size: int = field(default_factory=lambda: int(os.environ.get("DATABASE_POOL_SIZE", "10")))
     lease_seconds: int = field(default_factory=lambda: int(os.environ.get("LEASE_SECONDS", "900")))
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))))
     max_import_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_IMPORT_BYTES", str(200 * 1024 * 1024))))

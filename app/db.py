@@ -21,7 +21,7 @@ AfterCommit = Callable[[list[Any]], Awaitable[None]]
 PENDING_EVENTS = "pending_events"
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0,
@@ -43,15 +43,17 @@ def make_engine(url: str) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # A pool per process, sized so several web workers stay within PostgreSQL's default
+    # max_connections (100); recycled instead of pinged on every checkout (a round trip each).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
 
 
 class Database:
     """Owns the engine and hands out transactions that publish their events after commit."""
 
-    def __init__(self, url: str, after_commit: AfterCommit | None = None):
+    def __init__(self, url: str, after_commit: AfterCommit | None = None, pool_size: int = 10):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.is_sqlite = url.startswith("sqlite")
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self.after_commit = after_commit

@@ -61,6 +61,7 @@ class Publisher:
         self.namespace = namespace
         self.renderers = renderers
         self._scheduled: set[tuple[str, Any]] = set()
+        self._last_render: dict[tuple[str, Any], float] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def after_commit(self, events: list[Any]) -> None:
@@ -85,9 +86,17 @@ class Publisher:
         task.add_done_callback(self._tasks.discard)
 
     async def _publish(self, view: str, key: Any) -> None:
+        """Leading-edge throttle: render at once after a quiet spell; during a burst, at most one
+        render per COALESCE_SECONDS, which also carries every change made while it waited."""
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.sleep(COALESCE_SECONDS)
+            wait = self._last_render.get((view, key), 0.0) + COALESCE_SECONDS - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             self._scheduled.discard((view, key))
+            if len(self._last_render) > 10_000:
+                self._last_render.clear()
+            self._last_render[(view, key)] = loop.time()
             fragment = await self.renderers[view](key)
             if fragment is not None and self.channels is not None:
                 self.channels.publish(fragment, [self.channel(view, key)])

@@ -32,7 +32,7 @@ def wire(settings: Settings, channels: ChannelsPlugin | None, templates: Templat
     """The database and the publisher that renders each live view after its commits: the same
     wiring for the web app, the CLI and the worker."""
     publisher = Publisher(channels, settings.channel_namespace, renderers={})
-    db = Database(settings.database_url, after_commit=publisher.after_commit)
+    db = Database(settings.database_url, after_commit=publisher.after_commit, pool_size=settings.database_pool_size)
     publisher.renderers.update({
         "board": BoardRenderer(db, templates, audience=OPS_AUDIENCE, secret=settings.secret_key),
         "board:members": BoardRenderer(db, templates, audience=MEMBER_AUDIENCE, secret=settings.secret_key),

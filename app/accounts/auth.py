@@ -7,6 +7,8 @@ page forms carry a CSRF token.
 
 from __future__ import annotations
 
+import time
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -26,16 +28,42 @@ def bearer_token(connection: ASGIConnection) -> str | None:
     return None
 
 
+class TokenCache:
+    """Bearer token -> user for a few seconds: every API request needs it, and a lookup costs a
+    database round trip. A revoked token or deactivated user stops working within ``ttl``."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 10_000):
+        self.ttl, self.size = ttl, size
+        self._entries: dict[str, tuple[float, User]] = {}
+
+    def get(self, token: str) -> User | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, user: User) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + self.ttl, user)
+
+
+_tokens = TokenCache()
+
+
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         db = connection.app.state.db
         token = bearer_token(connection)
         user: User | None = None
         if token is not None:
-            async with db.sessionmaker() as session:
-                user = await service.user_for_token(session, token)
+            user = _tokens.get(token)
             if user is None:
-                raise NotAuthorizedException("invalid or revoked token")
+                async with db.sessionmaker() as session:
+                    user = await service.user_for_token(session, token)
+                if user is None:
+                    raise NotAuthorizedException("invalid or revoked token")
+                _tokens.put(token, user)
             return AuthenticationResult(user=user, auth="token")
         if connection.url.path.startswith(API_PREFIX):
             raise NotAuthorizedException("send Authorization: Bearer <token>")

@@ -11,6 +11,11 @@ from sqlmodel import Field, SQLModel
 from app.models_base import BigId, JSONType, utcnow
 
 
+#: Written exactly as the queue index's predicate, so both planners can use the index
+#: (``is_gold IS false`` or ``is_gold = 0`` does not prove ``NOT is_gold`` to them).
+PRODUCTION = text("NOT item.is_gold")
+
+
 class Item(SQLModel, table=True):
     __table_args__ = (
         # The work queue: the first open production item of a project.

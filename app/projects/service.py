@@ -14,7 +14,7 @@ from app.accounts.models import Membership, User
 from app.db import dialect_insert
 from app.errors import Conflict, Invalid, NotFound
 from app.events.service import record
-from app.items.models import Item
+from app.items.models import PRODUCTION, Item
 from app.models_base import storable_id
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
 from app.quality import config as quality_config
@@ -169,7 +169,7 @@ async def missing_for_launch(session: AsyncSession, project: Project) -> list[st
         missing.append("interface: add at least one field")
     if not project.guideline_version:
         missing.append("guidelines: write the first version")
-    has_items = (await session.execute(select(exists().where(Item.project_id == project.id, Item.is_gold.is_(False))))).scalar()
+    has_items = (await session.execute(select(exists().where(Item.project_id == project.id, PRODUCTION)))).scalar()
     if not has_items:
         missing.append("items: import at least one production item")
     gold_items = await _gold_count(session, project.id)

@@ -24,7 +24,7 @@ from app.accounts.service import require_role
 from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
-from app.items.models import Item
+from app.items.models import PRODUCTION, Item
 from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.projects.models import Batch, Project, ProjectStatus
 from app.projects.service import interface_of
@@ -71,7 +71,6 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
     held = await current_lease(session, project.id, user.id, now)
     if held is not None:
         return held
-    await reclaim_expired(session, now, project_id=project.id)
     if role == Role.contributor:  # ops try tasks without a gate; contributors go through quality
         standing = await quality.standing_for(session, project.id, user.id)
         choice = await quality.route(session, project, standing, now)
@@ -79,7 +78,12 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
             lease = await _lease_gold(session, project, user, choice, now)
             if lease is not None or choice.stage != GOLD:
                 return lease
-    return await _lease_production(session, project, user, now)
+    lease = await _lease_production(session, project, user, now)
+    # Expired leases are reclaimed every few seconds by the job runner; when the queue looks empty,
+    # reclaim now rather than send someone away while slots are only waiting for that job.
+    if lease is None and await reclaim_expired(session, now, project_id=project.id):
+        lease = await _lease_production(session, project, user, now)
+    return lease
 
 
 async def _lease_gold(session: AsyncSession, project: Project, user: User, choice: quality.Route,
@@ -105,7 +109,7 @@ async def _lease_production(session: AsyncSession, project: Project, user: User,
     already_seen = exists().where(Assignment.item_id == Item.id, Assignment.stage == ANNOTATE,
                                   Assignment.user_id == user.id)
     pick = (select(Item.id, Item.batch_id, Item.data)
-            .where(Item.project_id == project.id, Item.open_slots > 0, Item.is_gold.is_(False), ~already_seen)
+            .where(Item.project_id == project.id, Item.open_slots > 0, PRODUCTION, ~already_seen)
             .order_by(Item.id).limit(1).with_for_update(skip_locked=True, of=Item))
     row = (await session.execute(pick)).first()
     if row is None:
