@@ -83,12 +83,19 @@ class Annotation(SQLModel, table=True):
 
 
 class ThroughputBucket(SQLModel, table=True):
-    """Answers per batch per minute: the board's throughput and sparkline."""
+    """Answers per batch per minute: the board's throughput and sparkline.
 
-    __table_args__ = (UniqueConstraint("batch_id", "minute"),)
+    Each minute is split over BUCKET_SHARDS rows, so concurrent submits do not queue on one
+    row's lock; the board adds the shards up."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "minute", "shard", name="uq_throughputbucket_shard"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     batch_id: int = Field(foreign_key="batch.id")
     minute: int = Field(description="minutes since the epoch, UTC")
+    shard: int = 0
     answers: int = 0
+
+
+BUCKET_SHARDS = 8

@@ -29,7 +29,7 @@ from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.projects.models import Batch, Project, ProjectStatus
 from app.projects.service import interface_of
 from app.quality import service as quality
-from app.work.models import ANNOTATE, GOLD, Annotation, Assignment, AssignmentState, ThroughputBucket
+from app.work.models import ANNOTATE, BUCKET_SHARDS, GOLD, Annotation, Assignment, AssignmentState, ThroughputBucket
 
 WORKER_ROLES = (Role.contributor, Role.ops)
 IDEMPOTENCY_KEY_LIMIT = 200  # the column's length
@@ -193,7 +193,7 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     if assignment.stage == ANNOTATE:
         answers = (await session.execute(update(Item).where(Item.id == assignment.item_id)
                                          .values(answers=Item.answers + 1).returning(Item.answers))).scalar_one()
-        await _count_answer(session, assignment.project_id, assignment.batch_id, now)
+        await _count_answer(session, assignment.project_id, assignment.batch_id, assignment.id, now)
         await _bump_batch(session, assignment.batch_id, now, leases_active=-1, annotations_submitted=1,
                           items_completed=1 if answers == project.overlap else 0)
     return Submission(annotation, replayed=False)
@@ -256,9 +256,9 @@ async def _bump_batch(session: AsyncSession, batch_id: int, activity_at: datetim
         await session.execute(update(Batch).where(Batch.id == batch_id).values(**values))
 
 
-async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, now: datetime) -> None:
-    minute = epoch_minute(now)
-    statement = dialect_insert(session)(ThroughputBucket).values(project_id=project_id, batch_id=batch_id, minute=minute, answers=1)
-    statement = statement.on_conflict_do_update(index_elements=["batch_id", "minute"],
+async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, shard_of: int, now: datetime) -> None:
+    statement = dialect_insert(session)(ThroughputBucket).values(
+        project_id=project_id, batch_id=batch_id, minute=epoch_minute(now), shard=shard_of % BUCKET_SHARDS, answers=1)
+    statement = statement.on_conflict_do_update(index_elements=["batch_id", "minute", "shard"],
                                                 set_={"answers": ThroughputBucket.answers + 1})
     await session.execute(statement)
