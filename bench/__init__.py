@@ -1,0 +1,1 @@
+"""Inkwell benchmarks: ``python -m bench.<name> --backend postgres|sqlite`` (see BENCHMARKS.md)."""
