@@ -71,6 +71,9 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
     held = await current_lease(session, project.id, user.id, now)
     if held is not None:
         return held
+    # An expired lease goes back to the queue the moment anyone asks (one indexed statement),
+    # not only when the periodic job next runs.
+    await reclaim_expired(session, now, project_id=project.id)
     if role == Role.contributor:  # ops try tasks without a gate; contributors go through quality
         standing = await quality.standing_for(session, project.id, user.id)
         choice = await quality.route(session, project, standing, now)
@@ -78,12 +81,7 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
             lease = await _lease_gold(session, project, user, choice, now)
             if lease is not None or choice.stage != GOLD:
                 return lease
-    lease = await _lease_production(session, project, user, now)
-    # Expired leases are reclaimed every few seconds by the job runner; when the queue looks empty,
-    # reclaim now rather than send someone away while slots are only waiting for that job.
-    if lease is None and await reclaim_expired(session, now, project_id=project.id):
-        lease = await _lease_production(session, project, user, now)
-    return lease
+    return await _lease_production(session, project, user, now)
 
 
 async def _lease_gold(session: AsyncSession, project: Project, user: User, choice: quality.Route,
