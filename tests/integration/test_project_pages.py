@@ -10,73 +10,8 @@ import pytest
 
 from tests.integration.conftest import QUIET_QUALITY
 
-ROOT_EMAIL, ROOT_PASSWORD = "root-ops@test.local", "root-password"
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-class Browser:
-    """A signed-in browser session: cookies kept, forms posted with the CSRF token from the cookie."""
-
-    def __init__(self, base_url: str):
-        self.http = httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30)
-
-    async def login(self, email: str, password: str) -> "Browser":
-        page = await self.http.get("/login")
-        assert page.status_code == 200
-        response = await self.http.post("/login", data={"email": email, "password": password, "next": "/",
-                                                          "_csrf_token": self.csrf})
-        assert response.status_code == 303, response.text
-        return self
-
-    @property
-    def csrf(self) -> str:
-        return self.http.cookies["csrftoken"]
-
-    async def get(self, path: str, **kwargs) -> httpx.Response:
-        return await self.http.get(path, **kwargs)
-
-    async def post(self, path: str, data: dict | list | None = None, *, files=None, htmx: bool = False,
-                   csrf: bool = True) -> httpx.Response:
-        """A form post; ``data`` may be a list of pairs to repeat a name. htmx posts send the header instead."""
-        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
-        headers = {}
-        if htmx:
-            headers = {"HX-Request": "true", "x-csrftoken": self.csrf} if csrf else {"HX-Request": "true"}
-        elif csrf:
-            pairs.append(("_csrf_token", self.csrf))
-        if files is not None:  # multipart: httpx takes repeated names only as a dict of lists
-            fields: dict[str, list[str]] = {}
-            for key, value in pairs:
-                fields.setdefault(key, []).append(value)
-            return await self.http.post(path, data=fields, files=files, headers=headers)
-        return await self.http.post(path, content=str(httpx.QueryParams(pairs)).encode(),
-                                    headers=headers | {"content-type": "application/x-www-form-urlencoded"})
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-
-@pytest.fixture
-async def browser(server, admin_token):
-    """Root ops (global ops), signed in through the form."""
-    b = await Browser(server.url).login(ROOT_EMAIL, ROOT_PASSWORD)
-    yield b
-    await b.aclose()
-
-
-@pytest.fixture
-async def browser_for(server):
-    opened: list[Browser] = []
-
-    async def make(email: str, password: str = "password-123") -> Browser:
-        b = await Browser(server.url).login(email, password)
-        opened.append(b)
-        return b
-
-    yield make
-    for b in opened:
-        await b.aclose()
 
 
 def project_form(name: str, *rows: list[tuple[str, str]], **fields: str) -> list[tuple[str, str]]:

@@ -13,29 +13,8 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 
 from app.events.models import Event
-from tests.integration.test_project_pages import ROOT_EMAIL, ROOT_PASSWORD, SCRIPT, Browser
+from tests.integration.test_project_pages import SCRIPT
 from tests.integration.test_quality_gate import GATE, answer, gated_project
-
-
-@pytest.fixture
-async def browser(server, admin_token):
-    b = await Browser(server.url).login(ROOT_EMAIL, ROOT_PASSWORD)
-    yield b
-    await b.aclose()
-
-
-@pytest.fixture
-async def browser_for(server):
-    opened: list[Browser] = []
-
-    async def make(email: str, password: str = "password-123") -> Browser:
-        b = await Browser(server.url).login(email, password)
-        opened.append(b)
-        return b
-
-    yield make
-    for b in opened:
-        await b.aclose()
 
 
 NUMBERS = {"benchmark-size": "3", "benchmark-pass_threshold": "90", "benchmark-retry": "none",

@@ -69,7 +69,7 @@ from app.models_base import utcnow
 from app.quality.models import Standing
 from app.work.models import Assignment
 from tests.integration.test_board_socket import assert_refused
-from tests.integration.test_project_pages import Browser
+from tests.integration.conftest import Browser
 
 PASSWORD = "password-123"  # quick_user's
 INTERFACE = [
