@@ -5,7 +5,8 @@ What is here
 * ``prepare_target(backend)``: a fresh, migrated database for ``sqlite`` (a new
   temporary file, in-memory channels) or ``postgres`` (database ``inkwell_bench``
   dropped and created again with asyncpg, Redis db 14), migrated with the real
-  ``inkwell migrate`` in a subprocess.
+  ``inkwell migrate`` in a subprocess. PostgreSQL runs take a machine-wide file
+  lock first, so two benchmarks never recreate ``inkwell_bench`` under each other.
 * ``Server``: the real ``inkwell serve --workers N`` as a subprocess on a free
   loopback port (its log goes to a file next to the database), stopped by
   sending SIGTERM to its own process group (then SIGKILL after a timeout).
@@ -197,12 +198,33 @@ async def _recreate_pg_database() -> None:
         await connection.close()
 
 
+_PG_LOCK = Path(tempfile.gettempdir()) / "inkwell-bench-postgres.lock"
+_pg_lock_file = None
+
+
+def _hold_pg_lock() -> None:
+    """One benchmark at a time on ``inkwell_bench`` on this machine: each run drops and recreates the
+    database, so a second run would pull it from under the first. Held until this process exits."""
+    global _pg_lock_file
+    import fcntl
+
+    if _pg_lock_file is not None:
+        return
+    _pg_lock_file = _PG_LOCK.open("a")
+    try:
+        fcntl.flock(_pg_lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log(f"another benchmark is using database {PG_DATABASE}; waiting for it to finish ({_PG_LOCK})")
+        fcntl.flock(_pg_lock_file, fcntl.LOCK_EX)
+
+
 def prepare_target(backend: str) -> Target:
     """A fresh database for ``backend``, migrated with ``inkwell migrate``."""
     if backend not in BACKENDS:
         raise SystemExit(f"--backend must be one of {BACKENDS}")
     folder = Path(tempfile.mkdtemp(prefix=f"inkwell-bench-{backend}-"))
     if backend == "postgres":
+        _hold_pg_lock()
         asyncio.run(_recreate_pg_database())
         target = Target(backend, PG_URL, REDIS_URL, folder)
     else:
@@ -329,8 +351,12 @@ class Server:
     def __enter__(self) -> "Server":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.stop()
+        if exc_type is not None and exc_type is not KeyboardInterrupt:
+            errors = self.errors_in_log()
+            if errors.get("error_lines"):
+                log(f"the server logged errors: {json.dumps(errors.get('exceptions') or errors.get('first'), indent=1)}")
 
 
 # -- CPU accounting -----------------------------------------------------------
@@ -643,8 +669,31 @@ async def import_jsonl(ops: RawHttp, project_id: int, body: bytes, batch: str = 
                      headers={"Content-Type": "application/x-ndjson"})
 
 
+#: For apps whose launch gate wants quality controls (after commit 1ef6d54): the lightest settings that are
+#: still on. One benchmark gold item per contributor, 2 % embedded gold, the two recommended linters as
+#: warnings; the gold answer is the one every benchmark contributor gives, so everyone qualifies.
+BENCH_QUALITY = {"benchmark": {"size": 1}, "gold": {"rate": 0.02, "min_rate": 0.02},
+                 "linters": [{"type": "too_fast", "seconds": 3, "severity": "warning"},
+                             {"type": "straight_lining", "count": 8, "severity": "warning"}]}
+BENCH_GOLD_ITEMS = 5
+
+
+def gold_jsonl(count: int) -> bytes:
+    return ("\n".join(json.dumps({"data": {"text": f"Gold review {i}: great coffee maker", "product_id": "G0000",
+                                           "stars": 5, "lang": "en"}, "gold": ANSWER}) for i in range(count))
+            + "\n").encode()
+
+
 async def launch(ops: RawHttp, project_id: int) -> None:
-    await api(ops, "POST", f"/projects/{project_id}/launch", expect=(200,))
+    """Launch; where the app's launch gate asks for quality controls, set BENCH_QUALITY and gold items first."""
+    status, data = await ops.request("POST", f"/api/v1/projects/{project_id}/launch")
+    if status == 409 and (b"benchmark:" in data or b"linters:" in data):
+        await api(ops, "PATCH", f"/projects/{project_id}", json_body={"quality": BENCH_QUALITY}, expect=(200,))
+        await import_jsonl(ops, project_id, gold_jsonl(BENCH_GOLD_ITEMS), batch="gold")
+        status, data = await ops.request("POST", f"/api/v1/projects/{project_id}/launch")
+    if status != 200:
+        raise HttpError(f"launch refused ({status}): {data[:400]!r}. If the app's launch gate has grown, extend "
+                        "bench.common.launch, or measure an export of an older commit with --app-root.")
 
 
 @dataclass

@@ -79,7 +79,7 @@ class Stopwatch:
         return timed
 
 
-async def run(backend: str, cycles: int) -> dict[str, Any]:
+async def run(target: Any, cycles: int) -> dict[str, Any]:
     from app.accounts.models import Membership, User
     from app.accounts.passwords import hash_password
     from app.db import Database
@@ -91,7 +91,7 @@ async def run(backend: str, cycles: int) -> dict[str, Any]:
     from app.quality.models import Standing
     from app.work import service as work
 
-    target = prepare_target(backend)
+    backend = target.backend
     db = Database(target.async_url)
     rng = random.Random(3)
     try:
@@ -152,7 +152,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--cycles", type=int, default=1500)
     args = parser.parse_args()
-    result = asyncio.run(run(args.backend, min(args.cycles, 20_000)))
+    target = prepare_target(args.backend)  # outside the event loop: it runs its own for PostgreSQL
+    result = asyncio.run(run(target, min(args.cycles, 20_000)))
     path = write_result("quality_overhead", args.backend, result)
     log(f"quality work per submit: {result['quality_added']}; submit: {result['submit']} -> {path}")
     for name, numbers in result["by_function"].items():

@@ -89,7 +89,7 @@ def line(name: str, backend: str, result: dict | None) -> str:
         return f"| {name} | {backend} | {figure} | (diagnostic) | |"
     else:
         figure = (f"{result['sockets']} sockets: p50/p99 {result['latency'].get('p50_ms')}/"
-                  f"{result['latency'].get('p99_ms')} ms (incl. {result['coalesce_seconds'] * 1000:.0f} ms coalescing),"
+                  f"{result['latency'].get('p99_ms')} ms (COALESCE_SECONDS {result['coalesce_seconds'] * 1000:.0f} ms),"
                   f" missing {result['missing']}")
         target = "p99 < 250 ms"
     return f"| {name} | {backend} | {figure} | {target} | {verdict} |"
