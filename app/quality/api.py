@@ -9,11 +9,10 @@ from litestar import Controller, Request, get, post
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.errors import Invalid
-from app.models_base import utcnow
 from app.projects.service import get_project
 from app.quality import standings
 from app.quality.models import StandingState
-from app.quality.service import change_standing, standing_for
+from app.quality.service import override_standing
 from app.web.requests import database, json_object
 
 OVERRIDES = (StandingState.qualified, StandingState.removed, StandingState.pending_gate)
@@ -55,13 +54,5 @@ class QualityApi(Controller):
             await accounts.require_role(session, request.user, project_id, Role.ops)
             if await accounts.membership_role(session, project_id, user_id) != Role.contributor:
                 raise Invalid({"user_id": "is not a contributor in this project"})
-            standing = await standing_for(session, project_id, user_id)
-            now = utcnow()
-            if state == StandingState.qualified:
-                standing.window_start_at = now
-            if state == StandingState.pending_gate:
-                standing.gate_attempt += 1
-                standing.retry_at = None
-            await change_standing(session, project, standing, state, f"set by ops: {reason.strip()}", now,
-                                  actor_id=request.user.id)
+            await override_standing(session, project, user_id, state, reason, request.user.id)
         return {"user_id": user_id, "standing": state}

@@ -38,6 +38,8 @@ class Standing(SQLModel, table=True):
     window_start_at: datetime | None = Field(default=None, description="gold answers before this do not count")
     gold_answered: int = 0
     gold_accuracy: float | None = None
+    recent_checks: list[float] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False),
+                                       description="scores of the latest gold checks since window_start_at")
     tasks_done: int = 0
     warnings: int = 0
     recent_times: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

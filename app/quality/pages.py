@@ -32,7 +32,6 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.board.service import contributors_first
 from app.errors import Conflict, Invalid
-from app.models_base import utcnow
 from app.projects import service as projects
 from app.projects.forms import Getter, form_getter
 from app.projects.models import Project, ProjectStatus
@@ -41,7 +40,7 @@ from app.quality import standings
 from app.quality.api import OVERRIDES
 from app.quality.linters import RULE_TYPES, SEVERITIES
 from app.quality.models import StandingState
-from app.quality.service import change_standing, gold_items_count, standing_for
+from app.quality.service import gold_items_count, override_standing
 from app.web.requests import database
 from components._checks import show
 from components.base import Component, Interface
@@ -581,19 +580,6 @@ def _row_context(project: Project, interface: Interface | None) -> dict[str, Any
             "text_only": TEXT_ONLY, "optional_field": OPTIONAL_FIELD,
             "recommended": "; ".join(f"{describe_rule(r, interface)} ({r['severity']})"
                                      for r in quality_config.RECOMMENDED_LINTERS)}
-
-
-async def override_standing(session: AsyncSession, project: Project, user_id: int, state: str, reason: str,
-                            actor_id: int) -> None:
-    """Set a contributor's standing by hand, exactly as ``POST /api/v1/.../standing`` does."""
-    standing = await standing_for(session, project.id, user_id)
-    now = utcnow()
-    if state == StandingState.qualified:
-        standing.window_start_at = now
-    if state == StandingState.pending_gate:
-        standing.gate_attempt += 1
-        standing.retry_at = None
-    await change_standing(session, project, standing, state, f"set by ops: {reason.strip()}", now, actor_id=actor_id)
 
 
 STANDING_LABELS = {"pending_gate": "pending gate", "qualified": "qualified", "recalibrating": "recalibrating",

@@ -54,7 +54,8 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
     standing = (await session.execute(query)).scalar_one_or_none()
     if standing is None:
         await session.execute(dialect_insert(session)(Standing)
-                              .values(project_id=project_id, user_id=user_id, recent_times=[], updated_at=utcnow())
+                              .values(project_id=project_id, user_id=user_id, recent_times=[], recent_checks=[],
+                                      updated_at=utcnow())
                               .on_conflict_do_nothing(index_elements=["project_id", "user_id"]))
         standing = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
     return standing
@@ -185,7 +186,6 @@ async def _judge_round(session: AsyncSession, project: Project, standing: Standi
     if stage == BENCHMARK:
         standing.gate_score, standing.gate_decided_at = round(score, 4), now
     if score >= needed:
-        standing.window_start_at = now
         await change_standing(session, project, standing, StandingState.qualified, f"passed: {verdict}", now,
                               kind="gate" if stage == BENCHMARK else "standing")
     elif stage == BENCHMARK and quality["benchmark"]["retry"] == "cooldown":
@@ -203,12 +203,8 @@ async def _gold_check(session: AsyncSession, project: Project, standing: Standin
                       annotation: Annotation, item: Item, now: datetime) -> None:
     gold = quality["gold"]
     standing.gold_answered += 1
-    query = (select(Annotation.gold_score).where(
-        Annotation.project_id == project.id, Annotation.user_id == standing.user_id, Annotation.stage == GOLD)
-        .order_by(Annotation.id.desc()).limit(gold["window"]))
-    if standing.window_start_at is not None:
-        query = query.where(Annotation.created_at >= standing.window_start_at)
-    window = [s or 0.0 for s in (await session.execute(query)).scalars()]
+    window = (list(standing.recent_checks) + [annotation.gold_score or 0.0])[-gold["window"]:]
+    standing.recent_checks = window
     accuracy = sum(window) / len(window)
     standing.gold_accuracy = round(accuracy, 4)
     if annotation.gold_score is not None and annotation.gold_score < 1.0:
@@ -234,14 +230,25 @@ async def change_standing(session: AsyncSession, project: Project, standing: Sta
                           now: datetime, *, kind: str = "standing", actor_id: int | None = None) -> None:
     previous = standing.state
     standing.state, standing.reason, standing.updated_at = state, reason, now
-    if state == StandingState.qualified:
-        standing.retry_at = None
+    if state == StandingState.qualified:  # a fresh start: earlier checks no longer count
+        standing.retry_at, standing.window_start_at, standing.recent_checks = None, now, []
     session.add(standing)
     add_feedback(session, project.id, standing.user_id, kind=kind, title=STANDING_TITLES[state], body=reason,
                  payload={"from": previous, "to": state})
     record(session, action="standing.changed", subject_type="standing", subject_id=standing.id,
            project_id=project.id, actor_id=actor_id,
            payload={"user_id": standing.user_id, "from": previous, "to": state, "reason": reason})
+
+
+async def override_standing(session: AsyncSession, project: Project, user_id: int, state: str, reason: str,
+                            actor_id: int) -> None:
+    """Ops set a contributor's standing by hand (reinstate, remove, or a fresh benchmark attempt)."""
+    standing = await standing_for(session, project.id, user_id)
+    if state == StandingState.pending_gate:
+        standing.gate_attempt += 1
+        standing.retry_at = None
+    await change_standing(session, project, standing, state, f"set by ops: {reason.strip()}", utcnow(),
+                          actor_id=actor_id)
 
 
 STANDING_TITLES = {
