@@ -726,3 +726,23 @@ def workers_for(args, default: int = 2) -> int:
     if args.backend == "sqlite":
         return 1
     return args.workers or default
+
+
+def measure_with_server(name: str, args, run, *, workers: int, keep_log=lambda result: False) -> dict[str, Any]:
+    """The frame every server benchmark shares: a fresh database, an ops token, the real server,
+    ``run(server, target, token)`` (a coroutine returning a dict), then the server's logged errors
+    and the load around the run; the scratch folder goes whatever happens. When
+    ``keep_log(result)`` is true the server log is kept and its path recorded."""
+    target = prepare_target(args.backend)
+    load_before = load_average()
+    try:
+        token = make_ops(target)
+        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
+            result = asyncio.run(run(server, target, token))
+            result["server_errors"] = server.errors_in_log()
+            if keep_log(result):
+                result["server_log"] = str(server.keep_log(name, args.backend))
+        return result | {"workers": workers, "load_before": load_before, "load_after": load_average(),
+                         "access_log": not args.no_access_log}
+    finally:
+        target.cleanup()

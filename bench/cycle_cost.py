@@ -21,14 +21,26 @@ itself, and reports the queue's ``next`` latency at the start and at the end
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import time
 import uuid
 
-from bench.common import (ANSWER, CpuMeter, RawHttp, Server, add_common_args, create_project, import_jsonl,
-                          jsonl_items, launch, load_average, log, make_ops, make_people, prepare_target, summary,
-                          workers_for, write_result)
+from bench.common import (
+    ANSWER,
+    CpuMeter,
+    RawHttp,
+    Server,
+    add_common_args,
+    create_project,
+    import_jsonl,
+    jsonl_items,
+    launch,
+    make_people,
+    measure_with_server,
+    summary,
+    workers_for,
+    write_result,
+)
 
 
 async def run(server: Server, target, token: str, args) -> dict:
@@ -92,28 +104,18 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=500)
     parser.add_argument("--items", type=int, default=100_000)
     args = parser.parse_args()
-    workers = workers_for(args, default=1)
-    target = prepare_target(args.backend)
-    load_before = load_average()
-    try:
-        token = make_ops(target)
-        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
-            result = asyncio.run(run(server, target, token, args))
-            result["server_errors"] = server.errors_in_log()
-        result |= {"workers": workers, "load_before": load_before, "load_after": load_average(),
-                   "access_log": not args.no_access_log}
-        write_result("cycle_cost", args.backend, result)
-        c = result["cpu_ms_per_cycle"]
-        print(f"cycle_cost {args.backend}: CPU per cycle server {c['server']} ms + db {c['postgres_bench_backends']} ms "
-              f"+ client {c['client']} ms = {result['cpu_ms_per_cycle_total']} ms -> ceiling "
-              f"{result['ceiling_cycles_per_second_on_2_cores']} cycles/s on 2 cores; sequential next p50 "
-              f"{result['next']['p50_ms']} ms (first 50: {result['next_first_50']['p50_ms']}, last 50: "
-              f"{result['next_last_50']['p50_ms']}), submit p50 {result['submit']['p50_ms']} ms; GET /me "
-              f"{result['auth_only_request_GET_me']['p50_ms']} ms ({result['auth_only_request_GET_me']['server_cpu_ms']} "
-              f"ms server CPU), /healthz {result['no_op_request_GET_healthz']['p50_ms']} ms "
-              f"({result['no_op_request_GET_healthz']['server_cpu_ms']} ms)")
-    finally:
-        target.cleanup()
+    result = measure_with_server("cycle_cost", args, lambda server, target, token: run(server, target, token, args),
+                                 workers=workers_for(args, default=1))
+    write_result("cycle_cost", args.backend, result)
+    c = result["cpu_ms_per_cycle"]
+    print(f"cycle_cost {args.backend}: CPU per cycle server {c['server']} ms + db {c['postgres_bench_backends']} ms "
+          f"+ client {c['client']} ms = {result['cpu_ms_per_cycle_total']} ms -> ceiling "
+          f"{result['ceiling_cycles_per_second_on_2_cores']} cycles/s on 2 cores; sequential next p50 "
+          f"{result['next']['p50_ms']} ms (first 50: {result['next_first_50']['p50_ms']}, last 50: "
+          f"{result['next_last_50']['p50_ms']}), submit p50 {result['submit']['p50_ms']} ms; GET /me "
+          f"{result['auth_only_request_GET_me']['p50_ms']} ms ({result['auth_only_request_GET_me']['server_cpu_ms']} "
+          f"ms server CPU), /healthz {result['no_op_request_GET_healthz']['p50_ms']} ms "
+          f"({result['no_op_request_GET_healthz']['server_cpu_ms']} ms)")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,20 @@ and the database inserts).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 
-from bench.common import (RawHttp, Server, add_common_args, create_project, import_jsonl, jsonl_items, load_average,
-                          log, make_ops, prepare_target, workers_for, write_result)
+from bench.common import (
+    RawHttp,
+    Server,
+    add_common_args,
+    create_project,
+    import_jsonl,
+    jsonl_items,
+    log,
+    measure_with_server,
+    workers_for,
+    write_result,
+)
 
 
 async def run(server: Server, token: str, items: int, repeat: int, export: bool) -> dict:
@@ -63,9 +72,8 @@ async def run(server: Server, token: str, items: int, repeat: int, export: bool)
 
     # In-process: what parsing alone costs (one process, same body).
     from app.items.parsing import parse_items
-    from components.base import Interface
-
     from bench.common import INTERFACE
+    from components.base import Interface
 
     interface = Interface.from_specs(INTERFACE)
     started = time.perf_counter()
@@ -82,22 +90,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-export", action="store_true")
     args = parser.parse_args()
-    workers = workers_for(args)
-    target = prepare_target(args.backend)
-    load_before = load_average()
-    try:
-        token = make_ops(target)
-        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
-            result = asyncio.run(run(server, token, args.items, args.repeat, not args.no_export))
-            result["server_errors"] = server.errors_in_log()
-        result |= {"workers": workers, "target_seconds": 20, "pass": result["import_seconds_median"] < 20,
-                   "load_before": load_before, "load_after": load_average(), "access_log": not args.no_access_log}
-        write_result("import_items", args.backend, result)
-        print(f"import_items {args.backend}: {args.items} items median {result['import_seconds_median']} s "
-              f"(best {result['import_seconds_best']} s), target < 20 s: {'PASS' if result['pass'] else 'FAIL'}; "
-              f"export {result.get('export_seconds_best')} s")
-    finally:
-        target.cleanup()
+    result = measure_with_server(
+        "import_items", args,
+        lambda server, target, token: run(server, token, args.items, args.repeat, not args.no_export),
+        workers=workers_for(args))
+    result |= {"target_seconds": 20, "pass": result["import_seconds_median"] < 20}
+    write_result("import_items", args.backend, result)
+    print(f"import_items {args.backend}: {args.items} items median {result['import_seconds_median']} s "
+          f"(best {result['import_seconds_best']} s), target < 20 s: {'PASS' if result['pass'] else 'FAIL'}; "
+          f"export {result.get('export_seconds_best')} s")
 
 
 if __name__ == "__main__":

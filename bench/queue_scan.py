@@ -20,13 +20,26 @@ fresh statistics; autovacuum analyzes a while after a big import).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import time
 import uuid
 
-from bench.common import (ANSWER, RawHttp, Server, add_common_args, create_project, import_jsonl, jsonl_items, launch,
-                          load_average, log, make_ops, make_people, prepare_target, summary, workers_for, write_result)
+from bench.common import (
+    ANSWER,
+    RawHttp,
+    Server,
+    add_common_args,
+    create_project,
+    import_jsonl,
+    jsonl_items,
+    launch,
+    log,
+    make_people,
+    measure_with_server,
+    summary,
+    workers_for,
+    write_result,
+)
 
 
 async def mark_half_done(target, project_id: int, half: int, analyze: bool) -> None:
@@ -83,19 +96,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--analyze", action="store_true")
     args = parser.parse_args()
-    workers = workers_for(args, default=1)
-    target = prepare_target(args.backend)
-    load_before = load_average()
-    try:
-        token = make_ops(target)
-        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
-            result = asyncio.run(run(server, target, token, args))
-        result |= {"workers": workers, "load_before": load_before, "load_after": load_average()}
-        write_result("queue_scan", args.backend, result)
-        print(f"queue_scan {args.backend}{' (after ANALYZE)' if args.analyze else ''}: next with {args.items:,} items "
-              f"half done: p50 {result['next']['p50_ms']} ms, p99 {result['next']['p99_ms']} ms")
-    finally:
-        target.cleanup()
+    result = measure_with_server("queue_scan", args, lambda server, target, token: run(server, target, token, args),
+                                 workers=workers_for(args, default=1))
+    write_result("queue_scan", args.backend, result)
+    print(f"queue_scan {args.backend}{' (after ANALYZE)' if args.analyze else ''}: next with {args.items:,} items "
+          f"half done: p50 {result['next']['p50_ms']} ms, p99 {result['next']['p99_ms']} ms")
 
 
 if __name__ == "__main__":

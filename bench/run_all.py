@@ -23,7 +23,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bench.common import BIN, RESULTS, ROOT, log
 

@@ -32,9 +32,25 @@ import json
 import time
 import uuid
 
-from bench.common import (ANSWER, CpuMeter, HttpxClient, RawHttp, Server, add_common_args, create_project, import_jsonl,
-                          jsonl_items, launch, load_average, log, make_ops, make_people, prepare_target, shared_httpx,
-                          summary, workers_for, write_result)
+from bench.common import (
+    ANSWER,
+    CpuMeter,
+    HttpxClient,
+    RawHttp,
+    Server,
+    add_common_args,
+    create_project,
+    import_jsonl,
+    jsonl_items,
+    launch,
+    log,
+    make_people,
+    measure_with_server,
+    shared_httpx,
+    summary,
+    workers_for,
+    write_result,
+)
 
 
 async def contributor(client, project_id: int, stop_at: float, window: tuple[float, float], out: dict) -> None:
@@ -177,29 +193,22 @@ def main() -> None:
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     args = parser.parse_args()
     args.duration = int(args.duration)
-    workers = workers_for(args)
-    target = prepare_target(args.backend)
-    load_before = load_average()
-    try:
-        token = make_ops(target)
-        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
-            levels = asyncio.run(run(server, target, token, args))
-            errors = server.errors_in_log()
-        passed = all(level["cycles_per_second"] >= 300 and (level["cycle"].get("p99_ms") or 1e9) < 100
-                     for level in levels)
-        result = {"workers": workers, "client": args.client, "duration_s": args.duration, "warmup_s": args.warmup,
-                  "items_per_project": args.items, "levels": levels, "server_errors": errors,
-                  "target": ">= 300 cycles/s at cycle p99 < 100 ms (PostgreSQL)", "pass": passed,
-                  "load_before": load_before, "load_after": load_average(), "access_log": not args.no_access_log}
-        write_result("work_cycles", args.backend, result)
-        for level in levels:
-            print(f"work_cycles {args.backend} workers={workers} client={args.client} x{level['concurrency']}: "
-                  f"{level['cycles_per_second']} cycles/s, cycle p50/p99 {level['cycle'].get('p50_ms')}/"
-                  f"{level['cycle'].get('p99_ms')} ms, next p50/p99 {level['next'].get('p50_ms')}/"
-                  f"{level['next'].get('p99_ms')} ms, submit p50/p99 {level['submit'].get('p50_ms')}/"
-                  f"{level['submit'].get('p99_ms')} ms, errors {level['errors']}")
-    finally:
-        target.cleanup()
+    async def measure(server, target, token):
+        return {"levels": await run(server, target, token, args)}
+
+    result = measure_with_server("work_cycles", args, measure, workers=workers_for(args))
+    levels = result["levels"]
+    result |= {"client": args.client, "duration_s": args.duration, "warmup_s": args.warmup,
+               "items_per_project": args.items, "target": ">= 300 cycles/s at cycle p99 < 100 ms (PostgreSQL)",
+               "pass": all(level["cycles_per_second"] >= 300 and (level["cycle"].get("p99_ms") or 1e9) < 100
+                           for level in levels)}
+    write_result("work_cycles", args.backend, result)
+    for level in levels:
+        print(f"work_cycles {args.backend} workers={result['workers']} client={args.client} x{level['concurrency']}: "
+              f"{level['cycles_per_second']} cycles/s, cycle p50/p99 {level['cycle'].get('p50_ms')}/"
+              f"{level['cycle'].get('p99_ms')} ms, next p50/p99 {level['next'].get('p50_ms')}/"
+              f"{level['next'].get('p99_ms')} ms, submit p50/p99 {level['submit'].get('p50_ms')}/"
+              f"{level['submit'].get('p99_ms')} ms, errors {level['errors']}")
 
 
 if __name__ == "__main__":

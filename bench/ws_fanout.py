@@ -36,9 +36,24 @@ import re
 import time
 import uuid
 
-from bench.common import (ANSWER, CpuMeter, RawHttp, Server, add_common_args, create_project, import_jsonl,
-                          jsonl_items, launch, load_average, log, make_ops, make_people, prepare_target,
-                          raise_open_files_limit, summary, workers_for, write_result)
+from bench.common import (
+    ANSWER,
+    CpuMeter,
+    RawHttp,
+    Server,
+    add_common_args,
+    create_project,
+    import_jsonl,
+    jsonl_items,
+    launch,
+    log,
+    make_people,
+    measure_with_server,
+    raise_open_files_limit,
+    summary,
+    workers_for,
+    write_result,
+)
 
 VERSION = re.compile(r'data-version="(\d+)"')
 
@@ -179,27 +194,17 @@ def main() -> None:
     workers = workers_for(args)
     from app.realtime import COALESCE_SECONDS
 
-    target = prepare_target(args.backend)
-    load_before = load_average()
-    try:
-        token = make_ops(target)
-        with Server(target, workers=workers, access_log=not args.no_access_log) as server:
-            result = asyncio.run(run(server, target, token, args))
-            result["server_errors"] = server.errors_in_log()
-            if result["missing"] or result.get("failed_to_open"):
-                kept = server.keep_log("ws_fanout", args.backend)
-                result["server_log"] = str(kept)
-        result |= {"workers": workers, "coalesce_seconds": COALESCE_SECONDS, "open_files_limit": limit,
-                   "target_ms": 250, "pass": (result["latency"].get("p99_ms") or 1e9) < 250 and not result["missing"],
-                   "load_before": load_before, "load_after": load_average(), "access_log": not args.no_access_log}
-        write_result("ws_fanout", args.backend, result)
-        lat = result["latency"]
-        print(f"ws_fanout {args.backend} workers={workers} {result['sockets']} sockets x {args.submits} submits: "
-              f"p50 {lat.get('p50_ms')} ms, p99 {lat.get('p99_ms')} ms (COALESCE_SECONDS = {COALESCE_SECONDS * 1000:.0f} ms), "
-              f"first socket p50 {result.get('first_socket', {}).get('p50_ms')} ms, missing {result['missing']}, stale {result['stale']}; target p99 < 250 ms: "
-              f"{'PASS' if result['pass'] else 'FAIL'}")
-    finally:
-        target.cleanup()
+    result = measure_with_server("ws_fanout", args, lambda server, target, token: run(server, target, token, args),
+                                 workers=workers,
+                                 keep_log=lambda result: result["missing"] or result.get("failed_to_open"))
+    result |= {"coalesce_seconds": COALESCE_SECONDS, "open_files_limit": limit, "target_ms": 250,
+               "pass": (result["latency"].get("p99_ms") or 1e9) < 250 and not result["missing"]}
+    write_result("ws_fanout", args.backend, result)
+    lat = result["latency"]
+    print(f"ws_fanout {args.backend} workers={workers} {result['sockets']} sockets x {args.submits} submits: "
+          f"p50 {lat.get('p50_ms')} ms, p99 {lat.get('p99_ms')} ms (COALESCE_SECONDS = {COALESCE_SECONDS * 1000:.0f} ms), "
+          f"first socket p50 {result.get('first_socket', {}).get('p50_ms')} ms, missing {result['missing']}, stale {result['stale']}; target p99 < 250 ms: "
+          f"{'PASS' if result['pass'] else 'FAIL'}")
 
 
 if __name__ == "__main__":
