@@ -39,20 +39,21 @@ def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     )
 
 
-Renderer = Callable[[Any], Awaitable[bytes | None]]
+#: Renders a view for a key: the bytes to publish, by the view whose channel they go to
+#: (one read can serve several audiences), or None when there is nothing to show.
+Renderer = Callable[[Any], Awaitable[dict[str, bytes] | None]]
 
 #: Events that change what one person sees about themselves (their payload names ``user_id``).
 PERSONAL_ACTIONS = frozenset({"standing.changed", "feedback.added"})
-#: The board's two audiences: ops see identities, other members see pseudonyms.
-BOARD_VIEWS = ("board", "board:members")
 
 
 class Publisher:
     """Turns committed events into pushes: each changed view is rendered once per burst
     (coalesced for COALESCE_SECONDS) and the same bytes go to every subscriber.
 
-    Views: ``board`` and ``board:members`` keyed by project id, and ``person`` keyed by
-    (user id, project id), published on the person's channel. Channel names carry a namespace
+    Views: ``board`` keyed by project id (rendered once, published as ``board`` for ops and
+    ``board:members`` with pseudonyms), and ``person`` keyed by (user id, project id), published
+    on the person's channel. Channel names carry a namespace
     per deployment: Redis pub/sub ignores the database number, so two deployments (or test
     runs) sharing one Redis must not share names."""
 
@@ -67,8 +68,7 @@ class Publisher:
     async def after_commit(self, events: list[Any]) -> None:
         for event in events:
             if event.project_id is not None:
-                for view in BOARD_VIEWS:
-                    self.changed(view, event.project_id)
+                self.changed("board", event.project_id)
             if event.action in PERSONAL_ACTIONS and event.payload.get("user_id") is not None:
                 self.changed("person", (event.payload["user_id"], event.project_id))
 
@@ -97,9 +97,10 @@ class Publisher:
             if len(self._last_render) > 10_000:
                 self._last_render.clear()
             self._last_render[(view, key)] = loop.time()
-            fragment = await self.renderers[view](key)
-            if fragment is not None and self.channels is not None:
-                self.channels.publish(fragment, [self.channel(view, key)])
+            rendered = await self.renderers[view](key)
+            for channel_view, fragment in (rendered or {}).items():
+                if self.channels is not None:
+                    self.channels.publish(fragment, [self.channel(channel_view, key)])
         except Exception:  # a failed push must never break the write that caused it
             self._scheduled.discard((view, key))
             log.exception("%s push failed for %s", view, key)

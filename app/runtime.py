@@ -13,7 +13,7 @@ from typing import AsyncIterator
 from litestar.channels import ChannelsPlugin
 from litestar.template import TemplateEngineProtocol
 
-from app.board.live import MEMBER_AUDIENCE, OPS_AUDIENCE, BoardRenderer
+from app.board.live import BoardRenderer
 from app.config import Settings, get_settings
 from app.db import Database
 from app.quality.live import PersonRenderer
@@ -33,11 +33,8 @@ def wire(settings: Settings, channels: ChannelsPlugin | None, templates: Templat
     wiring for the web app, the CLI and the worker."""
     publisher = Publisher(channels, settings.channel_namespace, renderers={})
     db = Database(settings.database_url, after_commit=publisher.after_commit, pool_size=settings.database_pool_size)
-    publisher.renderers.update({
-        "board": BoardRenderer(db, templates, audience=OPS_AUDIENCE, secret=settings.secret_key),
-        "board:members": BoardRenderer(db, templates, audience=MEMBER_AUDIENCE, secret=settings.secret_key),
-        "person": PersonRenderer(db, templates),
-    })
+    publisher.renderers.update(board=BoardRenderer(db, templates, secret=settings.secret_key),
+                               person=PersonRenderer(db, templates))
     return db, publisher
 
 

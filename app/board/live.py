@@ -26,30 +26,33 @@ BOARD_ROLES = (Role.ops, Role.reviewer, Role.specialist, Role.client)
 FRAGMENT = "board/_board.html"
 
 
-OPS_AUDIENCE, MEMBER_AUDIENCE = "ops", "members"
+#: The board's views: ops see who is who; everyone else (clients, reviewers) sees pseudonyms.
+OPS_VIEW, MEMBERS_VIEW = "board", "board:members"
 
 
 class BoardRenderer:
-    """Renders a project's board fragment for one audience; used by the publisher and by each
-    (re)connect. Ops see who is who; everyone else (clients, reviewers) sees pseudonyms."""
+    """Renders a project's board for both audiences from one read of the numbers; used by the
+    publisher (once per burst of changes) and by each (re)connect."""
 
-    def __init__(self, db: Database, templates: TemplateEngineProtocol, *, audience: str, secret: str):
+    def __init__(self, db: Database, templates: TemplateEngineProtocol, *, secret: str):
         self.db = db
         self.templates = templates
-        self.audience = audience
         self.secret = secret
 
-    async def __call__(self, project_id: int) -> bytes | None:
+    async def __call__(self, project_id: int) -> dict[str, bytes] | None:
         async with self.db.transaction() as session:
             project = await session.get(Project, project_id)
             if project is None:
                 return None
             stats = await board_stats(session, project)
             contributors = await board_contributors(session, project)
-        if self.audience != OPS_AUDIENCE:
-            for row in contributors.rows:
-                name = pseudonym(self.secret, project_id, row["user_id"])
-                row.update(name=name, user_id=name, email=None, reason="")
+        named = self._render(stats, contributors)
+        for row in contributors.rows:
+            name = pseudonym(self.secret, project_id, row["user_id"])
+            row.update(name=name, user_id=name, email=None, reason="")
+        return {OPS_VIEW: named, MEMBERS_VIEW: self._render(stats, contributors)}
+
+    def _render(self, stats, contributors) -> bytes:
         html = self.templates.get_template(FRAGMENT).render(stats=stats, spark=sparkline_points,
                                                             contributors=contributors)
         return f"{stats.version}\n".encode() + html.encode()
@@ -74,7 +77,7 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
         await socket.close(code=4403, reason=exc.message)
         return
     await socket.accept()
-    view = "board" if role == Role.ops else "board:members"
+    view = OPS_VIEW if role == Role.ops else MEMBERS_VIEW
     publisher = socket.app.state.publisher
     last_sent = -1
 
@@ -85,5 +88,8 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
             last_sent = version
             await socket.send_text(html.decode())
 
-    await stream(socket, channels, publisher.channel(view, project_id),
-                 lambda: publisher.renderers[view](project_id), forward)
+    async def snapshot() -> bytes | None:
+        rendered = await publisher.renderers["board"](project_id)
+        return rendered[view] if rendered else None
+
+    await stream(socket, channels, publisher.channel(view, project_id), snapshot, forward)

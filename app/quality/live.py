@@ -29,7 +29,7 @@ class PersonRenderer:
         self.db = db
         self.templates = templates
 
-    async def __call__(self, key: tuple[int, int]) -> bytes | None:
+    async def __call__(self, key: tuple[int, int]) -> dict[str, bytes] | None:
         user_id, project_id = key
         async with self.db.transaction() as session:
             project = await session.get(Project, project_id)
@@ -38,7 +38,7 @@ class PersonRenderer:
             record = await own_standing(session, project, user_id)
             version = (await session.execute(select(func.max(Event.id)).where(Event.project_id == project_id))).scalar() or 0
         html = self.templates.get_template(FRAGMENT).render(project=project, me=record, oob=True)
-        return f"{project_id} {version}\n".encode() + html.encode()
+        return {"person": f"{project_id} {version}\n".encode() + html.encode()}
 
 
 def split_message(message: bytes) -> tuple[int, int, bytes]:
@@ -69,7 +69,8 @@ async def me_socket(socket: WebSocket, channels: ChannelsPlugin, project: int | 
             await socket.send_text(html.decode())
 
     async def snapshot() -> bytes | None:
-        return None if project is None else await renderer((socket.user.id, project))
+        rendered = None if project is None else await renderer((socket.user.id, project))
+        return rendered["person"] if rendered else None
 
     publisher = socket.app.state.publisher
     await stream(socket, channels, publisher.channel("person", (socket.user.id, project)), snapshot, forward)
