@@ -97,10 +97,7 @@ async def new_user(server, ops, settings):
         user = await ops.ok("POST", "/users", json={"email": email, "name": f"{role.title()} {n}",
                                                   "password": "password-123", "role": role})
         token = (await ops.ok("POST", "/auth/token", json={"email": email, "password": "password-123"}))["token"]
-        if project_id is not None and role != "ops":
-            await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": user["id"], "role": role})
-            if role == "contributor" and qualified:
-                await qualify(settings.database_url, project_id, [user["id"]])
+        await join(ops, settings.database_url, project_id, user["id"], role, qualified)
         api = Api(server.url, token)
         opened.append(api)
         return user, api
@@ -143,6 +140,15 @@ def new_project(ops):
         return project
 
     return make
+
+
+async def join(ops: "Api", database_url: str, project_id: int | None, user_id: int, role: str, qualified: bool) -> None:
+    """Make the person a member through the API; a contributor also passes the gate unless asked not to."""
+    if project_id is None or role == "ops":
+        return
+    await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": user_id, "role": role})
+    if role == "contributor" and qualified:
+        await qualify(database_url, project_id, [user_id])
 
 
 async def qualify(database_url: str, project_id: int, user_ids: list[int]) -> None:
@@ -249,10 +255,7 @@ async def quick_user(server, ops, db, shared_password_hash):
             await session.flush()
             token = await issue_token(session, user)
             made = {"id": user.id, "email": email, "name": user.name, "is_ops": user.is_ops, "role": role}
-        if project_id is not None and role != "ops":
-            await ops.ok("POST", f"/projects/{project_id}/members", json={"user_id": made["id"], "role": role})
-            if role == "contributor" and qualified:
-                await qualify(db.url, project_id, [made["id"]])
+        await join(ops, db.url, project_id, made["id"], role, qualified)
         api = Api(server.url, token)
         opened.append(api)
         return made, api
