@@ -1,0 +1,195 @@
+"""Answers for one field, coded as integer arrays so every statistic is vectorised.
+
+The statistics take ``(item_key, annotator_key, value)`` triples because that is
+what a query over submissions naturally yields. Python touches each triple once
+here (a dict lookup per key); everything after works on numpy arrays:
+
+* ``item``, ``annotator``, ``value``: one entry per answer, sorted by item and
+  then annotator, so the answers of one item are contiguous;
+* ``values``: the distinct (normalised) values, indexed by value code, in a
+  deterministic order: the given category order, else sorted;
+* ``annotator_keys`` are coded in sorted order, so a pair of annotator codes
+  ``a < b`` always names the pair "a|b" with its keys sorted.
+
+A ``None`` value is a missing answer and is dropped. When one annotator answered
+the same item twice, the later triple wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio", "set", "text")
+NUMERIC_LEVELS = ("interval", "ratio")
+
+Triple = tuple[Hashable, Hashable, Any]
+
+
+@dataclass(frozen=True)
+class CodedAnswers:
+    level: str
+    item: np.ndarray
+    annotator: np.ndarray
+    value: np.ndarray
+    item_keys: list[Hashable]
+    annotator_keys: list[Hashable]
+    values: list[Any]
+    numbers: np.ndarray | None = None
+    """For interval and ratio: the number of each value code."""
+
+    @property
+    def answer_count(self) -> int:
+        return int(self.item.size)
+
+    @property
+    def item_count(self) -> int:
+        return len(self.item_keys)
+
+    @property
+    def annotator_count(self) -> int:
+        return len(self.annotator_keys)
+
+    @property
+    def value_count(self) -> int:
+        return len(self.values)
+
+    def answers_per_item(self) -> np.ndarray:
+        return np.bincount(self.item, minlength=self.item_count)
+
+
+def normalise_text(value: Any) -> str:
+    """Free text compared case-insensitively with runs of whitespace collapsed."""
+    return " ".join(str(value).split()).casefold()
+
+
+def normalise_set(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset((value,))
+    return frozenset(str(option) for option in value)
+
+
+def _normaliser(level: str):
+    if level in NUMERIC_LEVELS:
+        return float
+    if level == "set":
+        return normalise_set
+    if level == "text":
+        return normalise_text
+    return lambda value: value
+
+
+def _sort_key(level: str):
+    if level == "set":
+        return lambda value: (len(value), sorted(value))
+    if level in NUMERIC_LEVELS:
+        return lambda value: value
+    return lambda value: (type(value).__name__, value)
+
+
+def code_answers(
+    triples: Iterable[Triple],
+    level: str,
+    categories: Sequence[Any] | None = None,
+) -> CodedAnswers:
+    """Code the triples of one field at its level of measurement.
+
+    ``categories`` fixes the order of the values (needed for an ordinal field whose
+    values are words, and used by the weighted kappas and Gwet's AC1, which count
+    categories nobody chose); a value outside it raises ``ValueError``.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
+    normalise = _normaliser(level)
+    item_index: dict[Hashable, int] = {}
+    annotator_index: dict[Hashable, int] = {}
+    value_index: dict[Any, int] = {}
+    if categories is not None:
+        for category in categories:
+            value_index.setdefault(normalise(category), len(value_index))
+    known_categories = len(value_index)
+    items: list[int] = []
+    annotators: list[int] = []
+    values: list[int] = []
+    for item_key, annotator_key, raw in triples:
+        if raw is None:
+            continue
+        value = normalise(raw)
+        if level in NUMERIC_LEVELS and value != value:  # NaN is missing, like None
+            continue
+        items.append(item_index.setdefault(item_key, len(item_index)))
+        annotators.append(annotator_index.setdefault(annotator_key, len(annotator_index)))
+        values.append(value_index.setdefault(value, len(value_index)))
+    if categories is not None and len(value_index) > known_categories:
+        unknown = list(value_index)[known_categories:][:5]
+        raise ValueError(f"values outside the given categories: {unknown!r}")
+
+    distinct_values = list(value_index)
+    if categories is None:
+        order = sorted(range(len(distinct_values)), key=lambda code: _sort_key(level)(distinct_values[code]))
+    else:
+        order = list(range(len(distinct_values)))
+    value_rank = np.empty(len(order), dtype=np.int64)
+    value_rank[order] = np.arange(len(order))
+    distinct_values = [distinct_values[code] for code in order]
+
+    annotator_keys = list(annotator_index)
+    annotator_order = sorted(range(len(annotator_keys)), key=lambda code: str(annotator_keys[code]))
+    annotator_rank = np.empty(len(annotator_order), dtype=np.int64)
+    annotator_rank[annotator_order] = np.arange(len(annotator_order))
+    annotator_keys = [annotator_keys[code] for code in annotator_order]
+
+    item = np.asarray(items, dtype=np.int64)
+    annotator = annotator_rank[np.asarray(annotators, dtype=np.int64)] if annotators else np.zeros(0, np.int64)
+    value = value_rank[np.asarray(values, dtype=np.int64)] if values else np.zeros(0, np.int64)
+
+    # Sort by (item, annotator); for a repeated (item, annotator) keep the last triple.
+    position = np.arange(item.size)
+    order_by_answer = np.lexsort((position, annotator, item))
+    item, annotator, value = item[order_by_answer], annotator[order_by_answer], value[order_by_answer]
+    if item.size:
+        last_of_pair = np.ones(item.size, dtype=bool)
+        last_of_pair[:-1] = (item[1:] != item[:-1]) | (annotator[1:] != annotator[:-1])
+        item, annotator, value = item[last_of_pair], annotator[last_of_pair], value[last_of_pair]
+
+    numbers = np.asarray(distinct_values, dtype=np.float64) if level in NUMERIC_LEVELS else None
+    return CodedAnswers(
+        level=level,
+        item=item,
+        annotator=annotator,
+        value=value,
+        item_keys=list(item_index),
+        annotator_keys=annotator_keys,
+        values=distinct_values,
+        numbers=numbers,
+    )
+
+
+def within_item_pairs(item: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every unordered pair of answers to the same item, vectorised.
+
+    ``item`` must be sorted (answers of one item contiguous). ``keep`` optionally
+    masks answers out. Returns ``(first, second, answers_in_item)`` where ``first``
+    and ``second`` index the answers (``first < second``, so with answers sorted by
+    annotator, ``annotator[first] < annotator[second]``) and ``answers_in_item`` is
+    the number of kept answers of the pair's item.
+    """
+    index = np.arange(item.size) if keep is None else np.flatnonzero(keep)
+    kept_item = item[index]
+    if kept_item.size < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.flatnonzero(np.r_[True, kept_item[1:] != kept_item[:-1]])
+    sizes = np.diff(np.r_[starts, kept_item.size])
+    size_of = np.repeat(sizes, sizes)
+    start_of = np.repeat(starts, sizes)
+    position_in_item = np.arange(kept_item.size) - start_of
+    # Answer at position p pairs with the (size - 1 - p) answers after it.
+    partners = size_of - 1 - position_in_item
+    first_local = np.repeat(np.arange(kept_item.size), partners)
+    pair_start = np.repeat(np.cumsum(partners) - partners, partners)
+    second_local = first_local + 1 + (np.arange(first_local.size) - pair_start)
+    return index[first_local], index[second_local], size_of[first_local]
