@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -73,13 +74,14 @@ def normalise_set(value: Any) -> frozenset[str]:
 
 
 def _normaliser(level: str):
+    """How a raw answer becomes a comparable value; None when it already is one."""
     if level in NUMERIC_LEVELS:
         return float
     if level == "set":
         return normalise_set
     if level == "text":
         return normalise_text
-    return lambda value: value
+    return None
 
 
 def _sort_key(level: str):
@@ -104,28 +106,25 @@ def code_answers(
     if level not in LEVELS:
         raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
     normalise = _normaliser(level)
-    item_index: dict[Hashable, int] = {}
-    annotator_index: dict[Hashable, int] = {}
-    value_index: dict[Any, int] = {}
-    if categories is not None:
-        for category in categories:
-            value_index.setdefault(normalise(category), len(value_index))
-    known_categories = len(value_index)
-    items: list[int] = []
-    annotators: list[int] = []
-    values: list[int] = []
-    for item_key, annotator_key, raw in triples:
-        if raw is None:
-            continue
-        value = normalise(raw)
-        if level in NUMERIC_LEVELS and value != value:  # NaN is missing, like None
-            continue
-        items.append(item_index.setdefault(item_key, len(item_index)))
-        annotators.append(annotator_index.setdefault(annotator_key, len(annotator_index)))
-        values.append(value_index.setdefault(value, len(value_index)))
-    if categories is not None and len(value_index) > known_categories:
-        unknown = list(value_index)[known_categories:][:5]
+    if normalise is None:
+        rows = [triple for triple in triples if triple[2] is not None]
+    else:
+        rows = [(item, annotator, normalise(raw)) for item, annotator, raw in triples if raw is not None]
+    if level in NUMERIC_LEVELS:
+        rows = [row for row in rows if row[2] == row[2]]  # NaN is missing, like None
+    item_column, annotator_column, value_column = (list(map(itemgetter(column), rows)) for column in range(3))
+
+    # Dict building and map() run in C: one pass per column, no Python loop per answer.
+    item_index = {key: code for code, key in enumerate(dict.fromkeys(item_column))}
+    annotator_index = {key: code for code, key in enumerate(dict.fromkeys(annotator_column))}
+    known = [] if categories is None else list(dict.fromkeys(categories if normalise is None else map(normalise, categories)))
+    value_index = {key: code for code, key in enumerate(dict.fromkeys([*known, *value_column]))}
+    if categories is not None and len(value_index) > len(known):
+        unknown = list(value_index)[len(known):][:5]
         raise ValueError(f"values outside the given categories: {unknown!r}")
+    items = list(map(item_index.__getitem__, item_column))
+    annotators = list(map(annotator_index.__getitem__, annotator_column))
+    values = list(map(value_index.__getitem__, value_column))
 
     distinct_values = list(value_index)
     if categories is None:
