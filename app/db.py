@@ -60,10 +60,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on error, then publish."""
+        """One unit of work: append its events, commit on success, roll back on error, then publish."""
         async with self.sessionmaker() as session:
             async with session.begin():
                 yield session
+                await _append_events(session)
             pending = session.info.pop(PENDING_EVENTS, [])
         if pending and self.after_commit is not None:
             await self.after_commit(pending)
@@ -71,6 +72,17 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+
+
+async def _append_events(session: AsyncSession) -> None:
+    """Insert the transaction's events in one statement, just before the commit (a unit-of-work
+    flush per event cost more than the work it recorded on the hot path)."""
+    from app.events.models import Event  # the events slice builds on this module
+
+    pending = session.info.get(PENDING_EVENTS)
+    if pending:
+        connection = await session.connection()
+        await connection.execute(Event.__table__.insert(), [event.row() for event in pending])
 
 
 def dialect_insert(session: AsyncSession):

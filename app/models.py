@@ -5,11 +5,11 @@ from sqlmodel import SQLModel
 from app.accounts.models import ApiToken, Membership, User
 from app.events.models import Event
 from app.items.models import Item
-from app.projects.models import Batch, GuidelineVersion, Project
+from app.projects.models import Batch, BatchCounterShard, GuidelineVersion, Project
 from app.quality.models import Feedback, Standing
 from app.work.models import Annotation, Assignment, ThroughputBucket
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiToken", "Annotation", "Assignment", "Batch", "Event", "Feedback", "GuidelineVersion", "Item",
+__all__ = ["ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "Event", "Feedback", "GuidelineVersion", "Item",
            "Membership", "Project", "Standing", "ThroughputBucket", "User", "metadata"]

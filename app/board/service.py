@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, Role
 from app.events.models import Event
 from app.models_base import epoch_minute, iso, utcnow
-from app.projects.models import Batch, Project, ProjectStatus
+from app.projects.models import BATCH_COUNTERS, Batch, BatchCounterShard, Project, ProjectStatus
 from app.quality.standings import contributor_rows
 from app.work.models import Assignment, AssignmentState, ThroughputBucket
 
@@ -79,6 +79,7 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
     # A batch of gold items only is no production work: it has no row on the board.
     batches = list((await session.execute(select(Batch).where(Batch.project_id == project.id, Batch.items_total > 0)
                                           .order_by(Batch.id))).scalars())
+    changes = await _counter_changes(session, [batch.id for batch in batches])
     buckets = await session.execute(select(ThroughputBucket.batch_id, ThroughputBucket.minute, ThroughputBucket.answers)
                                     .where(ThroughputBucket.project_id == project.id, ThroughputBucket.minute >= first_minute))
     spark: dict[int, list[int]] = {b.id: [0] * WINDOW_MINUTES for b in batches}
@@ -96,19 +97,22 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
     rows: list[BatchStats] = []
     last_activity: datetime | None = None
     for batch in batches:
-        counts = Counts(items=batch.items_total, queued=batch.items_queued, leased=batch.leases_active,
-                        submitted=batch.annotations_submitted, completed=batch.items_completed,
-                        expired_leases=batch.leases_expired, sparkline=spark[batch.id])
+        change = changes.get(batch.id, _NO_CHANGE)
+        now_at = {name: getattr(batch, name) + change[name] for name in BATCH_COUNTERS}
+        counts = Counts(items=batch.items_total, queued=now_at["items_queued"], leased=now_at["leases_active"],
+                        submitted=now_at["annotations_submitted"], completed=now_at["items_completed"],
+                        expired_leases=now_at["leases_expired"], sparkline=spark[batch.id])
         counts.answers_last_hour = sum(counts.sparkline)
         for name in ("items", "queued", "leased", "submitted", "completed", "expired_leases", "answers_last_hour"):
             setattr(totals, name, getattr(totals, name) + getattr(counts, name))
         totals.sparkline = [a + b for a, b in zip(totals.sparkline, counts.sparkline)]
         blockers = []
-        if batch.due_at and batch.due_at < now and batch.items_completed < batch.items_total:
-            blockers.append(f"behind its due date ({batch.items_total - batch.items_completed} items not done)")
+        if batch.due_at and batch.due_at < now and counts.completed < batch.items_total:
+            blockers.append(f"behind its due date ({batch.items_total - counts.completed} items not done)")
         rows.append(BatchStats(id=batch.id, name=batch.name, due_at=iso(batch.due_at), counts=counts, blockers=blockers))
-        if batch.last_activity_at and (last_activity is None or batch.last_activity_at > last_activity):
-            last_activity = batch.last_activity_at
+        for active_at in (batch.last_activity_at, change["last_activity_at"]):
+            if active_at and (last_activity is None or active_at > last_activity):
+                last_activity = active_at
 
     blockers: list[str] = []
     if project.status == ProjectStatus.live and totals.queued:
@@ -124,6 +128,22 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
         blockers.append("the project is paused")
     return BoardStats(project_id=project.id, name=project.name, status=project.status, overlap=project.overlap,
                       version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers)
+
+
+_NO_CHANGE: dict[str, Any] = {**{name: 0 for name in BATCH_COUNTERS}, "last_activity_at": None}
+
+
+async def _counter_changes(session: AsyncSession, batch_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The work queue's changes to each batch's counters, added up over its shards."""
+    if not batch_ids:
+        return {}
+    rows = await session.execute(
+        select(BatchCounterShard.batch_id,
+               *(func.sum(getattr(BatchCounterShard, name)).label(name) for name in BATCH_COUNTERS),
+               func.max(BatchCounterShard.last_activity_at).label("last_activity_at"))
+        .where(BatchCounterShard.batch_id.in_(batch_ids)).group_by(BatchCounterShard.batch_id))
+    return {row.batch_id: {**{name: int(getattr(row, name) or 0) for name in BATCH_COUNTERS},
+                           "last_activity_at": row.last_activity_at} for row in rows}
 
 
 def contributors_first(row: dict[str, Any]) -> tuple:

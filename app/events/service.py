@@ -1,8 +1,9 @@
 """Append events inside the transaction that makes the change.
 
-``record`` writes the row and queues it on the session; ``Database.transaction``
-hands the queue to the publisher only after the commit succeeded, so nobody is
-ever told about a change that was rolled back.
+``record`` queues the row on the session; ``Database.transaction`` inserts the
+queue in one statement just before the commit, and hands it to the publisher
+only after the commit succeeded, so nobody is ever told about a change that
+was rolled back.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ def record(session: AsyncSession, *, action: str, subject_type: str, subject_id:
            payload: dict[str, Any] | None = None) -> Event:
     event = Event(project_id=project_id, actor_id=actor_id, action=action, subject_type=subject_type,
                   subject_id=subject_id, payload=payload or {})
-    session.add(event)
     session.info.setdefault(PENDING_EVENTS, []).append(event)
     return event
 

@@ -49,7 +49,10 @@ class GuidelineVersion(SQLModel, table=True):
 
 class Batch(SQLModel, table=True):
     """Items imported together. Its counters are kept in the same transactions
-    that change items and assignments, so the board never counts a million rows."""
+    that change items and assignments, so the board never counts a million rows.
+
+    The columns here are the base written by imports; the work queue adds its
+    changes to ``BatchCounterShard`` rows, and readers add the two up."""
 
     __table_args__ = (UniqueConstraint("project_id", "name"),)
 
@@ -65,3 +68,29 @@ class Batch(SQLModel, table=True):
     annotations_submitted: int = 0
     leases_expired: int = 0
     last_activity_at: datetime | None = None
+
+
+#: Counter shards per batch: concurrent leases and submits update different rows.
+BATCH_SHARDS = 16
+
+
+class BatchCounterShard(SQLModel, table=True):
+    """Changes to a batch's counters, spread over BATCH_SHARDS rows by person, so
+    the queue's transactions do not all wait on one row's lock (the batch row
+    was the hottest lock under load). The board adds them to the batch's base."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "shard", name="uq_batchcountershard"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id")
+    shard: int
+    items_queued: int = 0
+    items_completed: int = 0
+    leases_active: int = 0
+    annotations_submitted: int = 0
+    leases_expired: int = 0
+    last_activity_at: datetime | None = None
+
+
+#: The counters a shard holds, in the order the board reads them.
+BATCH_COUNTERS = ("items_queued", "items_completed", "leases_active", "annotations_submitted", "leases_expired")
