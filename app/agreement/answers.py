@@ -84,6 +84,10 @@ def _normaliser(level: str):
     return None
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _sort_key(level: str):
     if level == "set":
         return lambda value: (len(value), sorted(value))
@@ -117,7 +121,7 @@ def code_answers(
     # Dict building and map() run in C: one pass per column, no Python loop per answer.
     item_index = {key: code for code, key in enumerate(dict.fromkeys(item_column))}
     annotator_index = {key: code for code, key in enumerate(dict.fromkeys(annotator_column))}
-    known = [] if categories is None else list(dict.fromkeys(categories if normalise is None else map(normalise, categories)))
+    known = [] if categories is None else list(dict.fromkeys(map(normalise or _unchanged, categories)))
     value_index = {key: code for code, key in enumerate(dict.fromkeys([*known, *value_column]))}
     if categories is not None and len(value_index) > len(known):
         unknown = list(value_index)[len(known):][:5]

@@ -64,7 +64,9 @@ def value_counts(answers: CodedAnswers) -> ValueCounts:
 
 def item_agreement(counts: ValueCounts) -> np.ndarray:
     """Share of agreeing answer pairs per item code; NaN for items with fewer than two answers."""
-    agreeing_pairs = np.bincount(counts.item, weights=counts.count * (counts.count - 1.0), minlength=counts.per_item.size)
+    agreeing_pairs = np.bincount(
+        counts.item, weights=counts.count * (counts.count - 1.0), minlength=counts.per_item.size
+    )
     all_pairs = counts.per_item * (counts.per_item - 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts.per_item >= 2, agreeing_pairs / all_pairs, np.nan)
