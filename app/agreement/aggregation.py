@@ -81,6 +81,8 @@ def _tie_rank(answers: CodedAnswers) -> np.ndarray:
 def _majority(answers: CodedAnswers) -> tuple[np.ndarray, np.ndarray]:
     """Winning value code and its vote count per item code."""
     counts = value_counts(answers)
+    if answers.answer_count == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     order = np.lexsort((_tie_rank(answers)[counts.value], -counts.count, counts.item))
     item = counts.item[order]
     first = np.r_[True, item[1:] != item[:-1]]

@@ -21,7 +21,8 @@ n' those with at least two:
 Cohen's kappa (Cohen 1960; weighted: Cohen 1968) is computed for every pair of
 annotators on the items both answered, from the pair's own q x q table, with
 agreement weights 1 (identity), ``1 - |i - j| / (q - 1)`` (linear) or
-``1 - (i - j)^2 / (q - 1)^2`` (quadratic) over category ranks.
+``1 - (i - j)^2 / (q - 1)^2`` (quadratic) over category ranks. All pairs come
+out of one pass over the within-item answer pairs.
 """
 
 from __future__ import annotations
@@ -123,14 +124,62 @@ def agreement_weights(category_count: int, weights: str = "identity") -> np.ndar
     return 1.0 - (gap / (category_count - 1)) ** 2
 
 
-def kappa_from_tables(tables: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cohen's (weighted) kappa for a stack of q x q tables (pairs x q x q); NaN where undefined."""
-    totals = tables.sum(axis=(1, 2), keepdims=True)
-    proportions = tables / np.maximum(totals, 1)
-    observed = np.einsum("pij,ij->p", proportions, weights)
-    first_margin = proportions.sum(axis=2)
-    second_margin = proportions.sum(axis=1)
-    chance = np.einsum("pi,pj,ij->p", first_margin, second_margin, weights)
+@dataclass(frozen=True)
+class AnnotatorPairs:
+    """Every pair of annotators who answered an item in common, with what each answered.
+
+    Built once from the within-item answer pairs; kept as margins and per-answer-pair
+    codes rather than q x q tables, so memory stays pairs x q even for many categories.
+    """
+
+    first_annotator: np.ndarray
+    second_annotator: np.ndarray
+    shared_items: np.ndarray
+    pair_of: np.ndarray
+    """For each within-item answer pair, its annotator pair."""
+    first_value: np.ndarray
+    second_value: np.ndarray
+    first_margin: np.ndarray
+    """pairs x q: share of the pair's shared items the first annotator put in each category."""
+    second_margin: np.ndarray
+
+
+def annotator_pairs(answers: CodedAnswers) -> AnnotatorPairs:
+    first, second, _ = within_item_pairs(answers.item)
+    q = max(answers.value_count, 1)
+    annotator_count = max(answers.annotator_count, 1)
+    pair_key = answers.annotator[first] * annotator_count + answers.annotator[second]
+    pairs, pair_of = np.unique(pair_key, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    shared = np.bincount(pair_of, minlength=pairs.size)
+    first_value, second_value = answers.value[first], answers.value[second]
+
+    def margin(values: np.ndarray) -> np.ndarray:
+        counts = np.bincount(pair_of * q + values, minlength=pairs.size * q).reshape(pairs.size, q)
+        return counts / np.maximum(shared, 1)[:, None]
+
+    return AnnotatorPairs(
+        first_annotator=pairs // annotator_count,
+        second_annotator=pairs % annotator_count,
+        shared_items=shared,
+        pair_of=pair_of,
+        first_value=first_value,
+        second_value=second_value,
+        first_margin=margin(first_value),
+        second_margin=margin(second_value),
+    )
+
+
+def cohen_kappas(pairs: AnnotatorPairs, weights: np.ndarray) -> np.ndarray:
+    """Cohen's (weighted) kappa per annotator pair; NaN where undefined.
+
+    p_o = mean agreement weight over the shared items; p_e = sum_ij w_ij p_i. p_.j
+    from the two annotators' own margins.
+    """
+    agreement = weights[pairs.first_value, pairs.second_value]
+    observed = np.bincount(pairs.pair_of, weights=agreement, minlength=pairs.shared_items.size)
+    observed = observed / np.maximum(pairs.shared_items, 1)
+    chance = np.einsum("pi,pi->p", pairs.first_margin @ weights, pairs.second_margin)
     room = 1.0 - chance
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(room < _UNDEFINED, np.nan, (observed - chance) / room)
@@ -140,35 +189,26 @@ def pairwise_cohen_kappa(
     answers: CodedAnswers,
     weights: str = "identity",
     min_shared_items: int = 1,
+    pairs: AnnotatorPairs | None = None,
 ) -> dict[str, float | None]:
     """Cohen's kappa for every pair of annotators who answered an item in common.
 
     Keyed ``"a|b"`` with ``a < b`` as strings; ``None`` where kappa is undefined
-    (both annotators used one and the same category throughout).
+    (both annotators used one and the same category throughout). Pass ``pairs``
+    to reuse them across weightings.
     """
-    tables, pair_first, pair_second = pair_tables(answers)
-    if tables.shape[0] == 0:
+    pairs = pairs if pairs is not None else annotator_pairs(answers)
+    if pairs.shared_items.size == 0:
         return {}
-    kappas = kappa_from_tables(tables, agreement_weights(answers.value_count, weights))
-    shared = tables.sum(axis=(1, 2))
+    kappas = cohen_kappas(pairs, agreement_weights(answers.value_count, weights))
     keys = answers.annotator_keys
     return {
         f"{keys[first]}|{keys[second]}": (None if np.isnan(kappa) else float(kappa))
-        for first, second, kappa, items in zip(pair_first.tolist(), pair_second.tolist(), kappas, shared)
+        for first, second, kappa, items in zip(
+            pairs.first_annotator.tolist(), pairs.second_annotator.tolist(), kappas.tolist(), pairs.shared_items
+        )
         if items >= min_shared_items
     }
-
-
-def pair_tables(answers: CodedAnswers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The q x q table of every annotator pair, from the within-item answer pairs in one pass."""
-    first, second, _ = within_item_pairs(answers.item)
-    q = max(answers.value_count, 1)
-    annotator_count = max(answers.annotator_count, 1)
-    pair_key = answers.annotator[first] * annotator_count + answers.annotator[second]
-    pairs, pair_index = np.unique(pair_key, return_inverse=True)
-    cell = pair_index.reshape(-1) * q * q + answers.value[first] * q + answers.value[second]
-    tables = np.bincount(cell, minlength=pairs.size * q * q).reshape(pairs.size, q, q)
-    return tables, pairs // annotator_count, pairs % annotator_count
 
 
 def consensus_agreement(answers: CodedAnswers, counts: ValueCounts) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +220,9 @@ def consensus_agreement(answers: CodedAnswers, counts: ValueCounts) -> tuple[np.
     that consensus, 1/t when it is one of t values tied for most frequent, else 0.
     Returns per annotator code ``(answers scored, mean score)`` (NaN for none).
     """
+    annotators = answers.annotator_count
+    if answers.answer_count == 0:
+        return np.zeros(annotators, dtype=np.int64), np.full(annotators, np.nan)
     order = np.lexsort((counts.value, -counts.count, counts.item))
     item, count = counts.item[order], counts.count[order]
     item_total = counts.per_item.size
@@ -204,7 +247,6 @@ def consensus_agreement(answers: CodedAnswers, counts: ValueCounts) -> tuple[np.
         np.where(unique_top & (others_for_own == second_best), 1.0 / (1.0 + tied_at_runner_up[answer_item]), 0.0),
     )
     scored = counts.per_item[answer_item] >= 2
-    annotators = answers.annotator_count
     scored_answers = np.bincount(answers.annotator[scored], minlength=annotators)
     total_score = np.bincount(answers.annotator[scored], weights=score[scored], minlength=annotators)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -14,7 +14,12 @@ Which statistics apply where:
 * Fleiss' kappa, Gwet's AC1 and pairwise Cohen's kappa treat answers as
   categories, so they are computed for the categorical levels (nominal and
   ordinal) only; elsewhere they are ``None`` / ``{}``. An ordinal field also gets
-  linearly and quadratically weighted Cohen's kappa.
+  linearly and quadratically weighted Cohen's kappa. Fleiss' kappa is Gwet's
+  generalisation to items with different numbers of answers, which equals
+  Fleiss (1971) when every item has the same number (see ``categorical``).
+* Per annotator: agreement with the consensus of the other annotators (see
+  ``categorical.consensus_agreement``); per item (on request): the share of
+  agreeing answer pairs.
 """
 
 from __future__ import annotations
@@ -96,13 +101,12 @@ def field_agreement(
         q = answers.value_count
         report["fleiss_kappa"] = _number(categorical.fleiss_kappa(counts, q))
         report["gwet_ac1"] = _number(categorical.gwet_ac1(counts, q))
-        report["pairwise_cohen_kappa"] = categorical.pairwise_cohen_kappa(
-            answers, "identity", min_shared_items
-        )
+        pairs = categorical.annotator_pairs(answers)
+        report["pairwise_cohen_kappa"] = categorical.pairwise_cohen_kappa(answers, "identity", min_shared_items, pairs)
         if level == "ordinal":
             for weights in ("linear", "quadratic"):
                 report[f"pairwise_cohen_kappa_{weights}"] = categorical.pairwise_cohen_kappa(
-                    answers, weights, min_shared_items
+                    answers, weights, min_shared_items, pairs
                 )
     report["per_annotator"] = _per_annotator(answers, counts)
     if include_items:

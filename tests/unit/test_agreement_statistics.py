@@ -369,3 +369,11 @@ def test_levels_and_components():
         field_agreement([(1, "a", 1)], "cardinal")
     with pytest.raises(ValueError):
         field_agreement([(1, "a", "maybe")], "nominal", categories=["yes", "no"])
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio", "set", "text"])
+def test_no_answers_at_all(level):
+    report = field_agreement([(1, "a", None)], level)
+    json.dumps(report, allow_nan=False)
+    assert report["items"] == 0 and report["answers"] == 0
+    assert report["krippendorff_alpha"] is None and report["percent_agreement"] is None
