@@ -1,8 +1,9 @@
 """Answers for one field, coded as integer arrays so every statistic is vectorised.
 
 The statistics take ``(item_key, annotator_key, value)`` triples because that is
-what a query over submissions naturally yields. Python touches each triple once
-here (a dict lookup per key); everything after works on numpy arrays:
+what a query over submissions naturally yields. Coding them here takes a few
+C-level passes over the columns (dict and map, no Python loop body per answer);
+everything after works on numpy arrays:
 
 * ``item``, ``annotator``, ``value``: one entry per answer, sorted by item and
   then annotator, so the answers of one item are contiguous;
@@ -26,6 +27,8 @@ import numpy as np
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio", "set", "text")
 NUMERIC_LEVELS = ("interval", "ratio")
+LEVEL_ALIASES = {"distance": "text"}
+"""The text component declares its level as "distance" (components/text); same thing."""
 
 Triple = tuple[Hashable, Hashable, Any]
 
@@ -91,8 +94,6 @@ def _unchanged(value: Any) -> Any:
 def _sort_key(level: str):
     if level == "set":
         return lambda value: (len(value), sorted(value))
-    if level in NUMERIC_LEVELS:
-        return lambda value: value
     return lambda value: (type(value).__name__, value)
 
 
@@ -107,6 +108,7 @@ def code_answers(
     values are words, and used by the weighted kappas and Gwet's AC1, which count
     categories nobody chose); a value outside it raises ``ValueError``.
     """
+    level = LEVEL_ALIASES.get(level, level)
     if level not in LEVELS:
         raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
     normalise = _normaliser(level)
@@ -131,10 +133,13 @@ def code_answers(
     values = list(map(value_index.__getitem__, value_column))
 
     distinct_values = list(value_index)
-    if categories is None:
-        order = sorted(range(len(distinct_values)), key=lambda code: _sort_key(level)(distinct_values[code]))
-    else:
+    if categories is not None:
         order = list(range(len(distinct_values)))
+    elif level in NUMERIC_LEVELS:
+        order = np.argsort(np.asarray(distinct_values, dtype=np.float64), kind="stable").tolist()
+    else:
+        sort_key = _sort_key(level)
+        order = sorted(range(len(distinct_values)), key=lambda code: sort_key(distinct_values[code]))
     value_rank = np.empty(len(order), dtype=np.int64)
     value_rank[order] = np.arange(len(order))
     distinct_values = [distinct_values[code] for code in order]

@@ -19,10 +19,12 @@ n' those with at least two:
 * both: (p_a - p_e) / (1 - p_e).
 
 Cohen's kappa (Cohen 1960; weighted: Cohen 1968) is computed for every pair of
-annotators on the items both answered, from the pair's own q x q table, with
-agreement weights 1 (identity), ``1 - |i - j| / (q - 1)`` (linear) or
+annotators on the items both answered: p_o is the mean agreement weight of
+their answer pairs, p_e = sum_ij w_ij p_i. p_.j from each one's own margins,
+with weights w_ij = [i = j] (unweighted), ``1 - |i - j| / (q - 1)`` (linear) or
 ``1 - (i - j)^2 / (q - 1)^2`` (quadratic) over category ranks. All pairs come
-out of one pass over the within-item answer pairs.
+out of one pass over the within-item answer pairs; no q x q table per pair is
+built, so memory is pairs x q.
 """
 
 from __future__ import annotations

@@ -46,7 +46,11 @@ __all__ = ["CATEGORICAL_LEVELS", "LEVELS", "LEVEL_BY_COMPONENT", "field_agreemen
 
 
 def level_for_component(component_type: str) -> str | None:
-    """The level of measurement of an interface component type, or None if it has no answers to compare."""
+    """The default level of measurement of a component type, or None if it has no answers to compare.
+
+    A configured component knows better: ``component.level`` (a number field may
+    be "ratio"); ``field_agreement`` accepts that attribute as it is.
+    """
     return LEVEL_BY_COMPONENT.get(component_type)
 
 
@@ -62,7 +66,9 @@ def field_agreement(
     """Agreement among annotators on one field.
 
     ``triples``: ``(item_key, annotator_key, value)``; a ``None`` value is no answer.
-    ``level``: one of ``LEVELS``. ``categories``: the field's options in order
+    ``level``: one of ``LEVELS``, or a component's own ``level`` attribute (the
+    text component's "distance" means "text"; a number field may say "ratio").
+    ``categories``: the field's options in order
     (ordinal order, and the category count q for AC1 and weighted kappa; without
     it the observed values, sorted, are the categories). ``set_distance``:
     ``"masi"`` or ``"jaccard"`` for multi_choice. ``min_shared_items``: leave out
@@ -86,7 +92,7 @@ def field_agreement(
     counts = categorical.value_counts(answers)
     per_item = categorical.item_agreement(counts)
     report: dict[str, Any] = {
-        "level": level,
+        "level": answers.level,
         "krippendorff_alpha": _number(alpha.alpha),
         "fleiss_kappa": None,
         "gwet_ac1": None,
@@ -97,13 +103,13 @@ def field_agreement(
         "annotators": answers.annotator_count,
         "alpha_expected_disagreement_estimated": alpha.expected_is_estimated,
     }
-    if level in CATEGORICAL_LEVELS:
+    if answers.level in CATEGORICAL_LEVELS:
         q = answers.value_count
         report["fleiss_kappa"] = _number(categorical.fleiss_kappa(counts, q))
         report["gwet_ac1"] = _number(categorical.gwet_ac1(counts, q))
         pairs = categorical.annotator_pairs(answers)
         report["pairwise_cohen_kappa"] = categorical.pairwise_cohen_kappa(answers, "identity", min_shared_items, pairs)
-        if level == "ordinal":
+        if answers.level == "ordinal":
             for weights in ("linear", "quadratic"):
                 report[f"pairwise_cohen_kappa_{weights}"] = categorical.pairwise_cohen_kappa(
                     answers, weights, min_shared_items, pairs
