@@ -64,8 +64,8 @@ def majority_vote(
     winner, votes = _majority(answers)
     per_item = answers.answers_per_item()
     return {
-        key: AggregatedLabel(answers.values[winner[code]], float(votes[code] / per_item[code]), int(per_item[code]))
-        for code, key in enumerate(answers.item_keys)
+        key: AggregatedLabel(answers.values[label], won / answered, answered)
+        for key, label, won, answered in zip(answers.item_keys, winner.tolist(), votes.tolist(), per_item.tolist())
     }
 
 
@@ -130,10 +130,13 @@ def dawid_skene(
             break
 
     priors, confusion = _maximise(posterior, item, annotator, value, annotators, classes, pseudo_count)
-    chosen = np.argmax(posterior, axis=1)
+    chosen = np.argmax(posterior, axis=1)  # a tie goes to the first class in category order
+    confidence = posterior[np.arange(items), chosen]
     labels = {
-        key: AggregatedLabel(answers.values[chosen[code]], float(posterior[code, chosen[code]]), int(per_item[code]))
-        for code, key in enumerate(answers.item_keys)
+        key: AggregatedLabel(answers.values[label], share, answered)
+        for key, label, share, answered in zip(
+            answers.item_keys, chosen.tolist(), confidence.tolist(), per_item.tolist()
+        )
     }
     accuracy = np.einsum("k,akk->a", priors, confusion)
     return DawidSkeneResult(
