@@ -8,7 +8,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,9 +141,13 @@ async def role_in_project(session: AsyncSession, user: User, project_id: int) ->
 
 async def membership_role(session: AsyncSession, project_id: int, user_id: int) -> str | None:
     """The role a membership grants, ignoring the global ops flag."""
-    return (await session.execute(
-        select(Membership.role).where(Membership.project_id == project_id, Membership.user_id == user_id)
-    )).scalar_one_or_none()
+    connection = await session.connection()
+    return (await connection.execute(_MEMBERSHIP_ROLE, {"project_id": project_id, "user_id": user_id})).scalar_one_or_none()
+
+
+#: Built once: every task request asks it.
+_MEMBERSHIP_ROLE = select(Membership.role).where(Membership.project_id == bindparam("project_id"),
+                                                 Membership.user_id == bindparam("user_id"))
 
 
 async def require_role(session: AsyncSession, user: User, project_id: int, *roles: str) -> str:

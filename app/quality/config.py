@@ -7,7 +7,6 @@ waits until the gold items and linters exist (``missing_for_launch``).
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Mapping
 
 from app.errors import Invalid
@@ -30,7 +29,9 @@ RECOMMENDED_LINTERS = [
 
 
 def defaults() -> dict[str, Any]:
-    return copy.deepcopy(DEFAULTS)
+    """A fresh copy: every section is a flat dict of numbers and words, so two levels suffice
+    (this runs on every submit; a deepcopy cost more than the linters)."""
+    return {section: dict(values) if isinstance(values, dict) else list(values) for section, values in DEFAULTS.items()}
 
 
 def _number(section: Mapping, key: str, errors: dict, where: str, *, low: float, high: float,

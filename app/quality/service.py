@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
@@ -50,15 +50,20 @@ def score_answer(interface: Interface, answer: dict[str, Any], gold: dict[str, A
 
 async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> Standing:
     """The contributor's standing, created (pending the gate) on first contact; locked for this transaction."""
-    query = select(Standing).where(Standing.project_id == project_id, Standing.user_id == user_id).with_for_update()
-    standing = (await session.execute(query)).scalar_one_or_none()
+    query, keys = _STANDING, {"project_id": project_id, "user_id": user_id}
+    standing = (await session.execute(query, keys)).scalar_one_or_none()
     if standing is None:
         await session.execute(dialect_insert(session)(Standing)
                               .values(project_id=project_id, user_id=user_id, recent_times=[], recent_checks=[],
                                       updated_at=utcnow())
                               .on_conflict_do_nothing(index_elements=["project_id", "user_id"]))
-        standing = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+        standing = (await session.execute(query.execution_options(populate_existing=True), keys)).scalar_one()
     return standing
+
+
+#: Built once: every task request locks the person's standing.
+_STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id"),
+                                    Standing.user_id == bindparam("user_id")).with_for_update())
 
 
 _chance = secrets.SystemRandom()

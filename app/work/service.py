@@ -95,8 +95,7 @@ _SUBMITTING = (
            Assignment.stage, Assignment.round, Assignment.state, Assignment.leased_at)
     .where(Assignment.id == bindparam("assignment_id")).with_for_update())
 
-_SUBMITTED_ITEM = select(Item).where(Item.id == bindparam("item_id"))
-_PROJECT = select(Project).where(Project.id == bindparam("project_id"))
+_PROJECT_AND_ITEM = select(Project, Item).where(Project.id == bindparam("project_id"), Item.id == bindparam("item_id"))
 _NEW_ANNOTATION = insert(Annotation).returning(Annotation.id)
 _FINISH = (update(Assignment).where(Assignment.id == bindparam("assignment_id"))
            .values(state=bindparam("new_state"), finished_at=bindparam("ended_at")))
@@ -215,12 +214,12 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         raise Conflict("this task was already submitted")
     if assignment.state != AssignmentState.leased:
         raise Conflict(f"this lease was {assignment.state}; ask for the next task")
-    project = (await session.execute(_PROJECT, {"project_id": assignment.project_id})).scalar_one()
+    project, item = (await session.execute(_PROJECT_AND_ITEM, {"project_id": assignment.project_id,
+                                                               "item_id": assignment.item_id})).one()
     interface = interface_of(project)
     clean, errors = interface.validate_answer(answer)
     if errors:
         raise Invalid(errors, message="the answer is not valid")
-    item = (await session.execute(_SUBMITTED_ITEM, {"item_id": assignment.item_id})).scalar_one()
     time_on_task_ms = int((now - assignment.leased_at).total_seconds() * 1000)
     recent = await quality.recent_answers(session, project.id, user.id, quality.recent_answers_needed(project))
     warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent)
