@@ -170,11 +170,14 @@ def test_alpha_text_level_with_edit_distances_worked_by_hand():
     assert r3(distance(np.array([0]), np.array([1]))[0]) == 0.429
 
 
-def test_alpha_interval_closed_form_and_sampled_expected_disagreement(monkeypatch):
-    # With many distinct values D_e is computed in closed form (interval, exact) or
-    # estimated from random pairs (ratio, flagged); force both paths on the
+def test_alpha_closed_form_and_sampled_expected_disagreement(monkeypatch):
+    # With many distinct values D_e is computed in closed form (nominal, interval) or
+    # estimated from random pairs (ratio, flagged); force these paths on the
     # Krippendorff (2011) example.
     monkeypatch.setattr(alpha_module, "EXACT_EXPECTED_LIMIT", 2)
+    nominal = field_agreement(krippendorff_2011(), "nominal")
+    assert r3(nominal["krippendorff_alpha"]) == 0.743
+    assert nominal["alpha_expected_disagreement_estimated"] is False
     interval = field_agreement(krippendorff_2011(), "interval")
     assert r3(interval["krippendorff_alpha"]) == 0.849
     assert interval["alpha_expected_disagreement_estimated"] is False
