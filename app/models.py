@@ -3,13 +3,17 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import ApiToken, Membership, User
+from app.escalations.models import Escalation
 from app.events.models import Event
 from app.items.models import Item
 from app.projects.models import Batch, BatchCounterShard, GuidelineVersion, Project
 from app.quality.models import Feedback, Standing
+from app.review.models import ReviewTask
+from app.threads.models import Comment
 from app.work.models import Annotation, Assignment, ThroughputBucket
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "Event", "Feedback", "GuidelineVersion", "Item",
-           "Membership", "Project", "Standing", "ThroughputBucket", "User", "metadata"]
+__all__ = ["ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "Comment", "Escalation", "Event",
+           "Feedback", "GuidelineVersion", "Item", "Membership", "Project", "ReviewTask", "Standing", "ThroughputBucket",
+           "User", "metadata"]

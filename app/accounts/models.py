@@ -40,6 +40,7 @@ class Membership(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     role: str = Field(max_length=20)
+    level: int = Field(default=1, ge=1, description="reviewer level: which review stages this person may work")
     created_at: datetime = Field(default_factory=utcnow)
 
 

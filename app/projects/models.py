@@ -28,6 +28,8 @@ class Project(SQLModel, table=True):
     lease_seconds: int = Field(default=900)
     interface: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     quality: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    review: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False),
+                                   description="review stages after annotation, and the error tags reviewers use")
     guideline_version: int = Field(default=0, description="current version number; 0 = none yet")
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)

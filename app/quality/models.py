@@ -43,6 +43,9 @@ class Standing(SQLModel, table=True):
     tasks_done: int = 0
     warnings: int = 0
     recent_times: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    guidelines_acknowledged: int = Field(default=0, description="the guideline version this person last confirmed reading")
+    accepted: int = Field(default=0, description="answers approved in review")
+    rejected: int = Field(default=0, description="answers rejected in review")
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -55,10 +55,15 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
     if standing is None:
         await session.execute(dialect_insert(session)(Standing)
                               .values(project_id=project_id, user_id=user_id, recent_times=[], recent_checks=[],
-                                      updated_at=utcnow())
+                                      updated_at=utcnow(), guidelines_acknowledged=_current_guidelines(project_id))
                               .on_conflict_do_nothing(index_elements=["project_id", "user_id"]))
         standing = (await session.execute(query.execution_options(populate_existing=True), keys)).scalar_one()
     return standing
+
+
+def _current_guidelines(project_id: int):
+    """A newcomer reads the guidelines in force when they start; only later versions need confirming."""
+    return select(Project.guideline_version).where(Project.id == project_id).scalar_subquery()
 
 
 #: Built once: every task request locks the person's standing.

@@ -17,6 +17,22 @@ GOLD = "gold"
 RECALIBRATION = "recalibration"
 #: Stages that serve gold items: every answer is scored, nobody shares a slot.
 GOLD_STAGES = (BENCHMARK, GOLD, RECALIBRATION)
+#: A rejected answer handed back to the person who gave it, to fix and resubmit.
+FIX = "fix"
+#: A specialist's decision on an escalated item.
+ADJUDICATE = "adjudicate"
+
+
+class ReviewStatus(StrEnum):
+    """Where an answer stands in review: ``none`` when the project has no review stages
+    or the answer was never sampled; ``revised`` once a fix replaced it."""
+
+    none = "none"
+    in_review = "in_review"
+    approved = "approved"
+    rejected = "rejected"
+    escalated = "escalated"
+    revised = "revised"
 
 
 class AssignmentState(StrEnum):
@@ -79,6 +95,12 @@ class Annotation(SQLModel, table=True):
     stage: str = Field(default=ANNOTATE, max_length=40)
     round: int = 0
     gold_score: float | None = Field(default=None, description="0..1 against the gold answer, for gold items")
+    review_status: str = Field(default=ReviewStatus.none, max_length=20)
+    reviewed_answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType),
+                                                   description="the answer as reviewers left it, when they edited it")
+    review_route: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False),
+                                               description="the review stages as they were when the answer came in")
+    revises_id: int | None = Field(default=None, sa_type=BigId, description="the rejected answer this one fixes")
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1,0 +1,1 @@
+"""Escalation: items flagged as ambiguous go to specialists, who decide them and clarify the guidelines."""

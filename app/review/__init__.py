@@ -1,0 +1,1 @@
+"""Review: layered review stages after annotation, with decisions that reach the contributor at once."""

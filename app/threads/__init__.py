@@ -1,0 +1,1 @@
+"""Comment threads on items and annotations, live for everyone viewing the item."""
