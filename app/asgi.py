@@ -18,6 +18,8 @@ from app.board.api import BoardApi
 from app.board.live import board_socket
 from app.board.pages import BoardPages
 from app.config import ROOT, Settings, get_settings
+from app.escalations.api import EscalationsApi
+from app.escalations.pages import EscalationPages
 from app.export.api import ExportApi
 from app.items.api import ItemsApi
 from app.jobs.runner import JobRunner
@@ -27,7 +29,12 @@ from app.quality.api import QualityApi
 from app.quality.live import me_socket
 from app.quality.pages import QualityPages
 from app.realtime import make_channels_plugin
+from app.review.api import ReviewApi
+from app.review.pages import ReviewPages
 from app.runtime import wire
+from app.threads.api import ThreadsApi
+from app.threads.live import item_socket
+from app.threads.pages import ThreadPages
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
 from app.work.api import WorkApi
@@ -67,7 +74,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
+            ReviewApi, ReviewPages,
             AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
+            ThreadsApi, item_socket, ThreadPages,
+            EscalationsApi, EscalationPages,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         plugins=[channels],

@@ -166,8 +166,10 @@ def members() -> None:
 @click.option("--project", "project_id", required=True, type=int)
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(["ops", "reviewer", "contributor", "specialist", "client"]))
+@click.option("--level", default=1, show_default=True, type=click.IntRange(1, 5),
+              help="reviewer level: the review stages (up to this level) the person may work")
 @run_async
-async def members_add(project_id: int, email: str, role: str) -> None:
+async def members_add(project_id: int, email: str, role: str, level: int) -> None:
     from app.accounts.service import add_member, get_user_by_email
     from app.errors import DomainError
     from app.projects.service import get_project
@@ -178,10 +180,10 @@ async def members_add(project_id: int, email: str, role: str) -> None:
             async with runtime.db.transaction() as session:
                 await get_project(session, project_id)
                 user = await get_user_by_email(session, email)
-                await add_member(session, project_id=project_id, user_id=user.id, role=role, actor_id=None)
+                await add_member(session, project_id=project_id, user_id=user.id, role=role, actor_id=None, level=level)
         except DomainError as exc:
             fail(exc.message)
-    click.echo(f"{email} is {role} in project {project_id}")
+    click.echo(f"{email} is {role} in project {project_id}" + (f" (level {level})" if level > 1 else ""))
 
 
 @main.command("import")

@@ -114,7 +114,7 @@ async def run(target: Any, cycles: int) -> dict[str, Any]:
                 await session.flush()
                 session.add(Membership(project_id=project.id, user_id=person.id, role="contributor"))
                 session.add(Standing(project_id=project.id, user_id=person.id, state="qualified",
-                                     window_start_at=utcnow()))
+                                     window_start_at=utcnow(), guidelines_acknowledged=project.guideline_version))
                 people.append(person)
         watch = Stopwatch(quality, ["recent_answers", "lint", "gold_score", "after_answer"])
         submits, added, gold_submits = [], [], 0

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -113,22 +113,30 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User:
     return user
 
 
+#: Reviewer levels: level N may work review stages that need level N or lower.
+MAX_REVIEWER_LEVEL = 5
+
+
 async def add_member(session: AsyncSession, *, project_id: int, user_id: int, role: str,
-                     actor_id: int | None) -> Membership:
+                     actor_id: int | None, level: Any = 1) -> Membership:
+    """Give a role (and, for review work, a reviewer level: which review stages they may work)."""
     if not isinstance(role, str) or role not in ROLES:
         raise Invalid({"role": f"must be one of: {', '.join(sorted(ROLES))}"})
+    if type(level) is not int or not 1 <= level <= MAX_REVIEWER_LEVEL:
+        raise Invalid({"level": f"must be a whole number from 1 to {MAX_REVIEWER_LEVEL}"})
     if await get_user(session, user_id) is None:
         raise NotFound("no such user", field="user_id")
     # An upsert, so the same person added twice at once is one membership, not an error.
     await session.execute(dialect_insert(session)(Membership)
-                          .values(project_id=project_id, user_id=user_id, role=role, created_at=utcnow())
-                          .on_conflict_do_update(index_elements=["project_id", "user_id"], set_={"role": role}))
+                          .values(project_id=project_id, user_id=user_id, role=role, level=level, created_at=utcnow())
+                          .on_conflict_do_update(index_elements=["project_id", "user_id"],
+                                                 set_={"role": role, "level": level}))
     membership = (await session.execute(
         select(Membership).where(Membership.project_id == project_id, Membership.user_id == user_id)
         .execution_options(populate_existing=True)
     )).scalar_one()
     record(session, action="member.added", subject_type="user", subject_id=user_id, project_id=project_id,
-           actor_id=actor_id, payload={"role": role})
+           actor_id=actor_id, payload={"role": role, "level": level})
     return membership
 
 

@@ -60,5 +60,7 @@ def _line(item: Item, batches: dict[int, str], annotations: list[Annotation], in
         "id": a.id, "annotator_id": a.user_id, "external_annotator": a.external_annotator, "source": a.source,
         "answer": _export_answer(interface, a.answer), "guideline_version": a.guideline_version,
         "time_on_task_ms": a.time_on_task_ms, "lint": a.lint, "created_at": iso(a.created_at),
+        "stage": a.stage, "review_status": a.review_status, "revises_id": a.revises_id,
+        "reviewed_answer": _export_answer(interface, a.reviewed_answer) if a.reviewed_answer is not None else None,
     } for a in annotations]
     return line

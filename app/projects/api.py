@@ -22,6 +22,7 @@ def project_json(project: Project, guidelines: str | None = None, *, for_ops: bo
             "guideline_version": project.guideline_version, "created_at": iso(project.created_at)}
     if for_ops:
         data["quality"] = project.quality
+        data["review"] = project.review
     if guidelines is not None:
         data["guidelines"] = guidelines
     return data
@@ -40,7 +41,7 @@ class ProjectsApi(Controller):
                 session, actor=request.user, name=data.get("name"), purpose=data.get("purpose"),
                 guidelines=data.get("guidelines", ""), overlap=data.get("overlap", 1), interface=data.get("interface"),
                 lease_seconds=data.get("lease_seconds") if data.get("lease_seconds") is not None
-                else request.app.state.settings.lease_seconds, quality=data.get("quality"))
+                else request.app.state.settings.lease_seconds, quality=data.get("quality"), review=data.get("review"))
         return project_json(project, data.get("guidelines") or "")
 
     @get("/", summary="Projects the caller can see")
@@ -80,8 +81,10 @@ class ProjectsApi(Controller):
             if type(user_id) is not int:
                 raise Invalid({"user_id": "required: a user id"})
             membership = await accounts.add_member(session, project_id=project_id, user_id=user_id,
-                                                   role=data.get("role"), actor_id=request.user.id)
-        return {"project_id": project_id, "user_id": membership.user_id, "role": membership.role}
+                                                   role=data.get("role"), actor_id=request.user.id,
+                                                   level=data.get("level", 1))
+        return {"project_id": project_id, "user_id": membership.user_id, "role": membership.role,
+                "level": membership.level}
 
     @post("/{project_id:int}/launch", status_code=200, summary="Go live, or 409 with what is missing (ops)")
     async def launch(self, request: Request, project_id: int) -> dict[str, Any]:

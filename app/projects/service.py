@@ -18,6 +18,7 @@ from app.items.models import PRODUCTION, Item
 from app.models_base import storable_id
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
 from app.quality import config as quality_config
+from app.review import config as review_config
 from components.base import ConfigError, Interface
 
 MAX_OVERLAP = 50
@@ -57,7 +58,7 @@ def _check_fields(name: Any, purpose: Any, overlap: Any, interface: Any) -> tupl
 
 async def create_project(session: AsyncSession, *, actor: User, name: Any, purpose: Any, guidelines: Any = "",
                          overlap: Any = 1, interface: Any = None, lease_seconds: int = 900,
-                         quality: Any = None) -> Project:
+                         quality: Any = None, review: Any = None) -> Project:
     errors, built = _check_fields(name, purpose, overlap, interface)
     if guidelines is not None and not isinstance(guidelines, str):
         errors["guidelines"] = "must be markdown text"
@@ -66,8 +67,9 @@ async def create_project(session: AsyncSession, *, actor: User, name: Any, purpo
     if errors:
         raise Invalid(errors)
     controls = quality_config.normalise(quality, built)
+    pipeline = review_config.normalise(review)
     project = Project(name=name.strip(), purpose=purpose.strip(), overlap=overlap, interface=built.to_specs(),
-                      created_by=actor.id, lease_seconds=lease_seconds, quality=controls)
+                      created_by=actor.id, lease_seconds=lease_seconds, quality=controls, review=pipeline)
     session.add(project)
     await session.flush()
     record(session, action="project.created", subject_type="project", subject_id=project.id,
@@ -105,6 +107,12 @@ async def update_project(session: AsyncSession, project: Project, *, actor: User
         record(session, action="quality.updated", subject_type="project", subject_id=project.id,
                project_id=project.id, actor_id=actor.id, payload={"before": project.quality, "after": controls})
         project.quality = controls
+    if "review" in changes:  # answers already in review keep the route they came in with
+        pipeline = review_config.normalise(changes["review"])
+        if pipeline != review_config.stored(project.review):
+            record(session, action="review.updated", subject_type="project", subject_id=project.id,
+                   project_id=project.id, actor_id=actor.id, payload={"before": project.review, "after": pipeline})
+            project.review = pipeline
     record(session, action="project.updated", subject_type="project", subject_id=project.id,
            project_id=project.id, actor_id=actor.id, payload={"fields": sorted(changes)})
     return project

@@ -16,8 +16,11 @@ from app.work.service import Lease
 def lease_json(lease: Lease) -> dict[str, Any]:
     """What a contributor receives about a task: never gold status, never other people."""
     a = lease.assignment
-    return {"assignment": {"id": a.id, "expires_at": iso(a.expires_at), "project_id": a.project_id,
-                           "item": {"id": a.item_id, "data": lease.item_data}}}
+    body = {"id": a.id, "expires_at": iso(a.expires_at), "project_id": a.project_id,
+            "item": {"id": a.item_id, "data": lease.item_data}}
+    if a.returned is not None:  # a rejected answer handed back: what the reviewer said, and the answer as given
+        body["returned"] = a.returned | {"decided_at": iso(a.returned["decided_at"])}
+    return {"assignment": body}
 
 
 class WorkApi(Controller):

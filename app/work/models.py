@@ -40,6 +40,8 @@ class AssignmentState(StrEnum):
     submitted = "submitted"
     skipped = "skipped"
     expired = "expired"
+    #: answered, but review rejected the answer and gave the item's slot to someone else
+    rejected = "rejected"
 
 
 class Assignment(SQLModel, table=True):

@@ -31,7 +31,9 @@ from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.projects.models import BATCH_COUNTERS, BATCH_SHARDS, BatchCounterShard, Project, ProjectStatus
 from app.projects.service import interface_of
 from app.quality import service as quality
-from app.work.models import ANNOTATE, BUCKET_SHARDS, GOLD, Annotation, Assignment, AssignmentState, ThroughputBucket
+from app.review import service as review
+from app.work.models import (ANNOTATE, BUCKET_SHARDS, FIX, GOLD, Annotation, Assignment, AssignmentState, ReviewStatus,
+                              ThroughputBucket)
 
 WORKER_ROLES = (Role.contributor, Role.ops)
 IDEMPOTENCY_KEY_LIMIT = 200  # the column's length
@@ -46,6 +48,8 @@ class LeasedTask:
     item_id: int
     stage: str
     expires_at: datetime
+    #: for a returned answer: the reviewer's comment, tags, the answer as given and what changed
+    returned: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Submission:
 # cache keys, so a cycle neither rebuilds expressions nor re-derives keys (a third of its CPU
 # before), and they run on the session's connection, not through the ORM's unit of work.
 _CURRENT_LEASE = (
-    select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.expires_at, Item.data)
+    select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.slot, Assignment.expires_at, Item.data)
     .join(Item, Item.id == Assignment.item_id)
     .where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == bindparam("project_id"),
            Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
@@ -92,7 +96,7 @@ _NEW_ASSIGNMENT = insert(Assignment).returning(Assignment.id)
 
 _SUBMITTING = (
     select(Assignment.id, Assignment.user_id, Assignment.project_id, Assignment.batch_id, Assignment.item_id,
-           Assignment.stage, Assignment.round, Assignment.state, Assignment.leased_at)
+           Assignment.stage, Assignment.round, Assignment.slot, Assignment.state, Assignment.leased_at)
     .where(Assignment.id == bindparam("assignment_id")).with_for_update())
 
 _PROJECT_AND_ITEM = select(Project, Item).where(Project.id == bindparam("project_id"), Item.id == bindparam("item_id"))
@@ -111,7 +115,17 @@ async def current_lease(session: AsyncSession, project_id: int, user_id: int, no
     row = (await connection.execute(_CURRENT_LEASE, {"user_id": user_id, "project_id": project_id, "now": now})).first()
     if row is None:
         return None
-    return Lease(LeasedTask(row.id, project_id, row.item_id, row.stage, row.expires_at), row.data)
+    returned = await _returned(session, row.slot) if row.stage == FIX else None
+    return Lease(LeasedTask(row.id, project_id, row.item_id, row.stage, row.expires_at, returned), row.data)
+
+
+async def _returned(session: AsyncSession, fix_slot: int) -> dict[str, Any] | None:
+    """What the contributor needs to fix a returned answer (the slot names the decision)."""
+    decision = await review.fix_context(session, fix_slot)
+    if decision is None:
+        return None
+    return {"comment": decision.comment, "tags": decision.tags, "answer": decision.answer_before,
+            "stage": decision.stage_name, "decided_at": decision.decided_at}
 
 
 async def next_lease(session: AsyncSession, project: Project, user: User, now: datetime | None = None) -> Lease | None:
@@ -126,6 +140,10 @@ async def next_lease(session: AsyncSession, project: Project, user: User, now: d
     held = await current_lease(session, project.id, user.id, now)
     if held is not None:
         return held
+    if standing is not None and standing.guidelines_acknowledged < project.guideline_version:
+        raise Conflict(f"the guidelines changed (version {project.guideline_version}): read what changed and "
+                       f"confirm before your next task", guideline_version=project.guideline_version,
+                       reason="acknowledge_guidelines")
     # An expired lease goes back to the queue the moment anyone asks (one indexed statement),
     # not only when the periodic job next runs.
     await reclaim_expired(session, now, project_id=project.id)
@@ -229,8 +247,12 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
                             idempotency_key=idempotency_key, source="inkwell", lint=[w.to_dict() for w in warnings],
                             stage=assignment.stage, round=assignment.round,
                             gold_score=quality.gold_score(interface, clean, item), created_at=now)
+    review_stage = await _review_route(session, project, assignment, annotation)
     connection = await session.connection()
     annotation.id = (await connection.execute(_NEW_ANNOTATION, annotation.model_dump(exclude={"id"}))).scalar_one()
+    if review_stage is not None:
+        review.queue_review(session, project_id=project.id, annotation=annotation, route=annotation.review_route,
+                            stage_index=review_stage, answer=clean)
     await connection.execute(_FINISH, {"assignment_id": assignment.id, "new_state": AssignmentState.submitted.value,
                                        "ended_at": now})
     record(session, action="annotation.submitted", subject_type="annotation", subject_id=annotation.id,
@@ -245,6 +267,43 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         await _bump_batch(session, assignment.batch_id, user.id, now, leases_active=-1, annotations_submitted=1,
                           items_completed=1 if answers == project.overlap else 0)
     return Submission(annotation, replayed=False)
+
+
+async def _review_route(session: AsyncSession, project: Project, assignment, annotation: Annotation) -> int | None:
+    """Set the answer's review route and status; the stage it is queued at first (None: not reviewed).
+    A fixed answer follows the route of the one it fixes, back to the stage that rejected it."""
+    if assignment.stage == ANNOTATE:
+        annotation.review_route = review.route_for(project)
+        first = review.first_sampled_stage(annotation.review_route)
+    elif assignment.stage == FIX:
+        rejected_by = await review.fix_context(session, assignment.slot)
+        previous = await session.get(Annotation, rejected_by.annotation_id) if rejected_by else None
+        if previous is None:
+            return None
+        previous.review_status = ReviewStatus.revised
+        session.add(previous)
+        annotation.revises_id = previous.id
+        annotation.review_route = previous.review_route or review.route_for(project)
+        first = min(rejected_by.stage_index, len(annotation.review_route)) or None
+    else:
+        return None
+    annotation.review_status = ReviewStatus.in_review if first else ReviewStatus.none
+    return first
+
+
+async def reopen_for_others(session: AsyncSession, *, item_id: int, person_id: int, now: datetime,
+                            assignment_id: int | None) -> None:
+    """A rejected answer no longer fills its slot: the slot opens for anyone qualified (not its author)."""
+    if assignment_id is not None:
+        await session.execute(update(Assignment).where(Assignment.id == assignment_id)
+                              .values(state=AssignmentState.rejected).execution_options(synchronize_session=False))
+    open_slots, answers, batch_id, overlap = (await session.execute(
+        update(Item).where(Item.id == item_id)
+        .values(open_slots=Item.open_slots + 1, answers=Item.answers - 1)
+        .returning(Item.open_slots, Item.answers, Item.batch_id,
+                   select(Project.overlap).where(Project.id == Item.project_id).scalar_subquery()))).one()
+    await _bump_batch(session, batch_id, person_id, now, items_queued=1 if open_slots == 1 else 0,
+                      items_completed=-1 if answers + 1 == overlap else 0, annotations_submitted=-1)
 
 
 async def skip(session: AsyncSession, assignment_id: int, user: User, now: datetime | None = None) -> Assignment:
@@ -287,6 +346,8 @@ async def _end_unanswered(session: AsyncSession, assignment: Assignment, now: da
         reopened = await _reopen_slot(session, assignment.item_id)
         await _bump_batch(session, assignment.batch_id, assignment.user_id, now if not leases_expired else None,
                           leases_active=-1, items_queued=reopened, leases_expired=leases_expired)
+    elif assignment.stage == FIX:
+        await review.fix_abandoned(session, assignment.slot, now)
     else:
         await quality.after_unanswered(session, await session.get(Project, assignment.project_id), assignment, now)
 

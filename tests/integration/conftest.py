@@ -160,6 +160,7 @@ async def qualify(database_url: str, project_id: int, user_ids: list[int]) -> No
     from app.db import Database
     from app.items.models import Item
     from app.models_base import utcnow
+    from app.projects.models import Project
     from app.quality.models import Standing
     from app.work.models import BENCHMARK, Assignment
 
@@ -168,9 +169,10 @@ async def qualify(database_url: str, project_id: int, user_ids: list[int]) -> No
         gold = (await session.execute(select(Item.id, Item.batch_id).where(Item.project_id == project_id,
                                                                            Item.is_gold.is_(True)))).all()
         now = utcnow()
+        version = (await session.execute(select(Project.guideline_version).where(Project.id == project_id))).scalar_one()
         for user_id in user_ids:
             session.add(Standing(project_id=project_id, user_id=user_id, state="qualified", window_start_at=now,
-                                 gate_score=1.0, gate_decided_at=now))
+                                 gate_score=1.0, gate_decided_at=now, guidelines_acknowledged=version))
             for item_id, batch_id in gold:
                 session.add(Assignment(project_id=project_id, batch_id=batch_id, item_id=item_id, user_id=user_id,
                                        stage=BENCHMARK, round=1, slot=user_id, state="submitted", leased_at=now,

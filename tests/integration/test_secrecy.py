@@ -100,6 +100,11 @@ COVERED = frozenset({
     "GET /api/v1/projects/{project_id:int}/contributors",
     "POST /api/v1/projects/{project_id:int}/contributors/{user_id:int}/standing",
     "GET /api/v1/me/projects/{project_id:int}/standing",
+    "POST /api/v1/projects/{project_id:int}/reviews/next", "POST /api/v1/reviews/{review_id:int}/decide",
+    "GET /api/v1/projects/{project_id:int}/review/metrics",
+    "GET /projects/{project_id:int}/review", "POST /projects/{project_id:int}/review/next",
+    "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
+    "POST /projects/{project_id:int}/review/{review_id:int}/decide",
     "WS /ws/me", "WS /ws/projects/{project_id:int}/board",
     "GET /", "GET /login", "POST /login", "POST /logout",
     "GET /projects/new", "POST /projects/new", "GET /projects/field-row", "POST /projects/preview",
@@ -385,6 +390,14 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                  f"/api/v1/projects/{pid}/contributors/{uid}/standing", refused,
                  json={"state": "qualified", "reason": "let me in"})
 
+    # reviewers' API: refused
+    await s.call("POST /api/v1/projects/{project_id:int}/reviews/next", s.api, "POST",
+                 f"/api/v1/projects/{pid}/reviews/next", refused)
+    await s.call("POST /api/v1/reviews/{review_id:int}/decide", s.api, "POST", f"/api/v1/reviews/{NOT_A_MEMBER}/decide",
+                 (403, 404), json={"decision": "approve"})
+    await s.call("GET /api/v1/projects/{project_id:int}/review/metrics", s.api, "GET",
+                 f"/api/v1/projects/{pid}/review/metrics", refused)
+
     # sockets
     me = f"{ws_base(server)}/ws/me"
     async with connect(f"{me}?project={pid}", additional_headers=bearer, open_timeout=5) as socket:
@@ -429,8 +442,14 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                        ("GET /projects/{project_id:int}/quality", f"/projects/{pid}/quality"),
                        ("GET /projects/{project_id:int}/quality/rule-row", f"/projects/{pid}/quality/rule-row"),
                        ("GET /projects/{project_id:int}/contributors", f"/projects/{pid}/contributors"),
-                       ("GET /projects/{project_id:int}/contributors/table", f"/projects/{pid}/contributors/table")):
+                       ("GET /projects/{project_id:int}/contributors/table", f"/projects/{pid}/contributors/table"),
+                       ("GET /projects/{project_id:int}/review", f"/projects/{pid}/review"),
+                       ("GET /projects/{project_id:int}/review/metrics", f"/projects/{pid}/review/metrics"),
+                       ("GET /projects/{project_id:int}/review/{review_id:int}", f"/projects/{pid}/review/1")):
         await s.call(route, s.page.http, "GET", url, refused)
+    await s.form("POST /projects/{project_id:int}/review/next", f"/projects/{pid}/review/next", refused)
+    await s.form("POST /projects/{project_id:int}/review/{review_id:int}/decide",
+                 f"/projects/{pid}/review/{NOT_A_MEMBER}/decide", (403, 404), {"decision": "approve"})
     for route, url, data in (
             ("POST /projects/new", "/projects/new", {"name": "Mine", "purpose": "Mine"}),
             ("POST /projects/preview", "/projects/preview", {"field-0-name": "x", "field-0-type": "text"}),
@@ -629,7 +648,8 @@ async def test_a_contributor_cannot_work_out_which_task_will_be_a_check(ops, qui
                                        "linters": LINTERS}, gold=30, production=30)
     user, api = await quick_user("contributor", scene.pid, qualified=False)
     async with db.transaction() as session:  # past the gate without using up a gold item
-        session.add(Standing(project_id=scene.pid, user_id=user["id"], state="qualified", window_start_at=utcnow()))
+        session.add(Standing(project_id=scene.pid, user_id=user["id"], state="qualified", window_start_at=utcnow(),
+                             guidelines_acknowledged=1))
     me = await api.ok("GET", "/me")
     right = 0
     for answered in range(24):

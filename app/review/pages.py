@@ -1,0 +1,105 @@
+"""The reviewer's pages: the queue, one task with everything needed to judge it, the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+
+from app.accounts import service as accounts
+from app.accounts.models import Role
+from app.errors import Conflict, Forbidden, Invalid
+from app.models_base import utcnow
+from app.projects.service import get_project, interface_of
+from app.review import metrics, service
+from app.review.models import ReviewState
+from app.review.views import review_json
+from app.web.requests import database
+
+
+class ReviewPages(Controller):
+    path = "/projects/{project_id:int}/review"
+    include_in_schema = False
+
+    @get("/")
+    async def queue(self, request: Request, project_id: int, notice: str | None = None) -> Template:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            level = await service.reviewer_level(session, project_id, request.user)
+            backlog = await metrics.review_backlog(session, project)
+        return Template("review/queue.html", context={"user": request.user, "project": project, "level": level,
+                                                      "backlog": backlog, "notice": notice})
+
+    @post("/next")
+    async def next_review(self, request: Request, project_id: int) -> Template | Redirect:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            lease = await service.next_review(session, project, request.user)
+        if lease is None:
+            return Redirect(f"/projects/{project_id}/review?notice=empty", status_code=303)
+        return Redirect(f"/projects/{project_id}/review/{lease.task.id}", status_code=303)
+
+    @get("/metrics")
+    async def metrics_page(self, request: Request, project_id: int) -> Template:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            await accounts.require_role(session, request.user, project_id, Role.ops)
+            numbers = await metrics.review_metrics(session, project)
+        return Template("review/metrics.html", context={"user": request.user, "project": project, **numbers})
+
+    @get("/{review_id:int}")
+    async def task(self, request: Request, project_id: int, review_id: int) -> Template:
+        return await self._render(request, project_id, review_id)
+
+    @post("/{review_id:int}/decide")
+    async def decide(self, request: Request, project_id: int, review_id: int) -> Template | Redirect:
+        form = await request.form()
+        decision = str(form.get("decision") or "")
+        comment = str(form.get("comment") or "")
+        tags = [str(t) for t in form.getall("tags")] if "tags" in form else []
+        db = database(request)
+        async with db.transaction() as session:
+            project = await get_project(session, project_id)
+            answer = interface_of(project).parse_form({k: form.getall(k) for k in form.keys()})
+        try:
+            async with db.transaction() as session:
+                await service.decide(session, review_id, request.user, decision,
+                                     answer=answer if decision == "edit" else None, comment=comment, tags=tags)
+        except Invalid as exc:
+            return await self._render(request, project_id, review_id, status_code=422, errors=exc.errors,
+                                      values={"answer": answer, "comment": comment, "tags": tags})
+        except Conflict as exc:
+            return Redirect(f"/projects/{project_id}/review?notice=expired", status_code=303) if "ran out" in exc.message \
+                else Redirect(f"/projects/{project_id}/review", status_code=303)
+        # Straight on to the next one, as contributors move on after each answer.
+        async with db.transaction() as session:
+            lease = await service.next_review(session, project, request.user)
+        if lease is None:
+            return Redirect(f"/projects/{project_id}/review?notice=empty", status_code=303)
+        return Redirect(f"/projects/{project_id}/review/{lease.task.id}", status_code=303)
+
+    async def _render(self, request: Request, project_id: int, review_id: int, *, status_code: int = 200,
+                      errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Template:
+        secret = request.app.state.settings.secret_key
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            await service.reviewer_level(session, project_id, request.user)
+            task = await service.fix_context(session, review_id)
+            if task is None or task.project_id != project_id:
+                raise Forbidden("no such review in this project")
+            if task.reviewer_id != request.user.id and request.user.is_ops is False:
+                raise Forbidden("this review is leased to someone else")
+            from app.items.models import Item
+            from app.work.models import Annotation
+
+            lease = service.ReviewLease(task, await session.get(Item, task.item_id),
+                                        await session.get(Annotation, task.annotation_id))
+            review = await review_json(session, lease, project, secret)
+        values = values or {}
+        open_to_me = task.state == ReviewState.leased and task.reviewer_id == request.user.id \
+            and task.expires_at is not None and task.expires_at > utcnow()
+        return Template("review/task.html", status_code=status_code, context={
+            "user": request.user, "project": project, "review": review, "interface": interface_of(project),
+            "answer": values.get("answer") or review["answer"], "comment": values.get("comment", ""),
+            "chosen_tags": values.get("tags", []), "errors": errors or {}, "open_to_me": open_to_me})

@@ -1,0 +1,57 @@
+"""What a reviewer sees about a task: the answer, its flags, the guideline version, the
+contributor's pseudonymous track record and the item's review history. Shared by the
+API and the review page so both show the same facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.pseudonym import pseudonym
+from app.models_base import iso
+from app.quality.models import Standing
+from app.review import config as review_config
+from app.review.models import ReviewTask
+from app.review.service import ReviewLease, review_history
+
+
+def acceptance_rate(accepted: int, rejected: int) -> float | None:
+    return round(accepted / (accepted + rejected), 4) if accepted + rejected else None
+
+
+async def track_record(session: AsyncSession, project_id: int, user_id: int | None, secret: str) -> dict[str, Any]:
+    """The contributor as a reviewer may know them: a stable pseudonym and their numbers."""
+    if user_id is None:
+        return {"pseudonym": "Imported answer"}
+    standing = (await session.execute(select(Standing).where(Standing.project_id == project_id,
+                                                             Standing.user_id == user_id))).scalar_one_or_none()
+    record: dict[str, Any] = {"pseudonym": pseudonym(secret, project_id, user_id)}
+    if standing is not None:
+        record |= {"standing": standing.state, "tasks_done": standing.tasks_done, "warnings": standing.warnings,
+                   "gold_accuracy": standing.gold_accuracy, "accepted": standing.accepted,
+                   "rejected": standing.rejected, "acceptance_rate": acceptance_rate(standing.accepted, standing.rejected)}
+    return record
+
+
+def decision_json(task: ReviewTask) -> dict[str, Any]:
+    return {"id": task.id, "stage": {"index": task.stage_index, "name": task.stage_name, "level": task.level},
+            "decision": task.decision, "comment": task.comment, "tags": task.tags, "diff": task.diff,
+            "answer_before": task.answer_before, "answer_after": task.answer_after,
+            "decided_at": iso(task.decided_at), "audit_agrees": task.audit_agrees}
+
+
+async def review_json(session: AsyncSession, lease: ReviewLease, project, secret: str) -> dict[str, Any]:
+    task, item, annotation = lease.task, lease.item, lease.annotation
+    history = [decision_json(t) for t in await review_history(session, item.id) if t.id != task.id]
+    return {
+        "id": task.id, "state": task.state, "expires_at": iso(task.expires_at),
+        "stage": {"index": task.stage_index, "name": task.stage_name, "level": task.level},
+        "item": {"id": item.id, "external_id": item.external_id, "data": item.data, "is_gold": item.is_gold},
+        "annotation_id": annotation.id, "answer": annotation.reviewed_answer or annotation.answer,
+        "original_answer": annotation.answer, "lint": annotation.lint, "time_on_task_ms": annotation.time_on_task_ms,
+        "guideline_version": annotation.guideline_version, "revises_id": annotation.revises_id,
+        "contributor": await track_record(session, project.id, annotation.user_id, secret),
+        "history": history, "error_tags": review_config.stored(project.review)["tags"],
+    }
