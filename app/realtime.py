@@ -45,6 +45,8 @@ Renderer = Callable[[Any], Awaitable[dict[str, bytes] | None]]
 
 #: Events that change what one person sees about themselves (their payload names ``user_id``).
 PERSONAL_ACTIONS = frozenset({"standing.changed", "feedback.added"})
+#: Events that change an item's comment thread (their payload names ``item_id``).
+THREAD_ACTION_PREFIX = "comment."
 
 
 class Publisher:
@@ -71,6 +73,8 @@ class Publisher:
                 self.changed("board", event.project_id)
             if event.action in PERSONAL_ACTIONS and event.payload.get("user_id") is not None:
                 self.changed("person", (event.payload["user_id"], event.project_id))
+            if event.action.startswith(THREAD_ACTION_PREFIX) and event.payload.get("item_id") is not None:
+                self.changed("item", event.payload["item_id"])  # a signal: each thread socket renders for its reader
 
     def channel(self, view: str, key: Any) -> str:
         if view == "person":

@@ -18,6 +18,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.quality.live import PersonRenderer
 from app.realtime import Publisher, make_channels_plugin
+from app.threads.live import ItemSignal
 from app.web.templating import standalone_templates
 
 
@@ -34,7 +35,7 @@ def wire(settings: Settings, channels: ChannelsPlugin | None, templates: Templat
     publisher = Publisher(channels, settings.channel_namespace, renderers={})
     db = Database(settings.database_url, after_commit=publisher.after_commit, pool_size=settings.database_pool_size)
     publisher.renderers.update(board=BoardRenderer(db, templates, secret=settings.secret_key),
-                               person=PersonRenderer(db, templates))
+                               person=PersonRenderer(db, templates), item=ItemSignal(db))
     return db, publisher
 
 
