@@ -69,6 +69,7 @@ from app.models_base import utcnow
 from app.quality.models import Standing
 from app.work.models import Assignment
 from tests.integration.test_board_socket import assert_refused
+from tests.integration.test_escalations import ROUTES as ESCALATION_ROUTES, sweep_escalations
 from tests.integration.conftest import Browser
 
 PASSWORD = "password-123"  # quick_user's
@@ -124,6 +125,7 @@ COVERED = frozenset({
     "GET /projects/{project_id:int}/quality/rule-row",
     "GET /projects/{project_id:int}/contributors", "GET /projects/{project_id:int}/contributors/table",
     "POST /projects/{project_id:int}/contributors/{user_id:int}/standing",
+    *ESCALATION_ROUTES,
     "GET /static/{file_path:path}", "HEAD /static/{file_path:path}",
     "GET /schema", "GET /schema/openapi.json", "GET /schema/openapi.yaml", "GET /schema/openapi.yml",
     "GET /schema/redoc", "GET /schema/swagger", "GET /schema/elements", "GET /schema/rapidoc",
@@ -397,6 +399,8 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                  (403, 404), json={"decision": "approve"})
     await s.call("GET /api/v1/projects/{project_id:int}/review/metrics", s.api, "GET",
                  f"/api/v1/projects/{pid}/review/metrics", refused)
+
+    await sweep_escalations(s, pid, aid)  # flag, the specialist queue, confirming the guidelines
 
     # sockets
     me = f"{ws_base(server)}/ws/me"
