@@ -397,3 +397,38 @@ async def test_a_reviewer_escalates_and_the_specialist_settles_the_answer(new_pr
                            {"review_task_id": str(second["id"]), "note": "Also unclear."}, htmx=True)
     assert sent.status_code == 200 and sent.headers["HX-Redirect"] == f"/projects/{pid}/review"
     assert contributor_user["id"] != reviewer_user["id"]
+
+
+# -- for the secrecy sweep ------------------------------------------------------------------------------
+
+#: The escalation routes, for test_secrecy's COVERED.
+ROUTES = frozenset({
+    "GET /api/v1/projects/{project_id:int}/escalations", "POST /api/v1/projects/{project_id:int}/escalations",
+    "POST /api/v1/projects/{project_id:int}/escalations/{escalation_id:int}/resolve",
+    "POST /api/v1/projects/{project_id:int}/guidelines/acknowledge",
+    "GET /projects/{project_id:int}/escalations", "POST /projects/{project_id:int}/escalations/flag",
+    "POST /projects/{project_id:int}/escalations/{escalation_id:int}/resolve",
+    "POST /projects/{project_id:int}/guidelines/acknowledge",
+})
+
+
+async def sweep_escalations(s, pid: int, aid: int) -> None:
+    """test_secrecy's sweep over these routes, as a contributor holding task ``aid`` (gold): their own
+    list, a flag without a note (refused, so the task stays theirs: the sweep goes on with it), confirming
+    the guidelines in force (version 1), and the specialists' queue and decisions, refused. A flag that goes
+    through on a gold task is test_flagging_a_gold_task_looks_like_flagging_any_task."""
+    api = "/api/v1/projects/{project_id:int}"
+    await s.call(f"GET {api}/escalations", s.api, "GET", f"/api/v1/projects/{pid}/escalations", 200)
+    await s.call(f"POST {api}/escalations", s.api, "POST", f"/api/v1/projects/{pid}/escalations", 422,
+                 json={"assignment_id": aid, "note": ""})
+    await s.call(f"POST {api}/escalations/{{escalation_id:int}}/resolve", s.api, "POST",
+                 f"/api/v1/projects/{pid}/escalations/1/resolve", 403, json={"resolution": "mine"})
+    await s.call(f"POST {api}/guidelines/acknowledge", s.api, "POST", f"/api/v1/projects/{pid}/guidelines/acknowledge",
+                 200, json={"version": 1})
+    await s.call("GET /projects/{project_id:int}/escalations", s.page.http, "GET", f"/projects/{pid}/escalations", 403)
+    await s.form("POST /projects/{project_id:int}/escalations/flag", f"/projects/{pid}/escalations/flag", 422,
+                 {"assignment_id": str(aid), "note": ""}, htmx=True)
+    await s.form("POST /projects/{project_id:int}/escalations/{escalation_id:int}/resolve",
+                 f"/projects/{pid}/escalations/1/resolve", 403, {"resolution": "mine"})
+    await s.form("POST /projects/{project_id:int}/guidelines/acknowledge", f"/projects/{pid}/guidelines/acknowledge",
+                 200, {"version": "1"}, htmx=True)
