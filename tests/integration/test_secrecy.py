@@ -70,6 +70,7 @@ from app.quality.models import Standing
 from app.work.models import Assignment
 from tests.integration.test_board_socket import assert_refused
 from tests.integration.test_escalations import ROUTES as ESCALATION_ROUTES, sweep_escalations
+from tests.integration.test_threads import sweep_threads
 from tests.integration.conftest import Browser
 
 PASSWORD = "password-123"  # quick_user's
@@ -107,6 +108,10 @@ COVERED = frozenset({
     "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
     "POST /projects/{project_id:int}/review/{review_id:int}/decide",
     "WS /ws/me", "WS /ws/projects/{project_id:int}/board",
+    "GET /api/v1/items/{item_id:int}/comments", "POST /api/v1/items/{item_id:int}/comments",
+    "PATCH /api/v1/items/{item_id:int}/comments/{comment_id:int}", "WS /ws/items/{item_id:int}",
+    "GET /items/{item_id:int}/thread", "POST /items/{item_id:int}/comments",
+    "POST /items/{item_id:int}/comments/{comment_id:int}",
     "GET /", "GET /login", "POST /login", "POST /logout",
     "GET /projects/new", "POST /projects/new", "GET /projects/field-row", "POST /projects/preview",
     "POST /projects/markdown-preview",
@@ -469,6 +474,8 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
         await s.form(route, url, refused, data)
     await s.form("POST /projects/{project_id:int}/import", f"/projects/{pid}/import", refused, {"batch": "x"},
                  files={"file": ("more.jsonl", b'{"text": "more"}\n', "application/x-ndjson")})
+
+    await sweep_threads(s, server, db, held)  # the held task's comment thread, and one never given
 
     # what every page loads, and the API's documentation (public)
     for path in sorted(p for p in (ROOT / "static").rglob("*") if p.is_file()):

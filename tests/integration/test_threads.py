@@ -4,7 +4,6 @@ markdown, mentions that reach the person mentioned, and the live thread over /ws
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
 
@@ -347,3 +346,59 @@ async def test_thread_page_and_its_forms(scene, browser_for, quick_user):
     resolved = await staff.post(f"/items/{s.item_id}/comments/{comment_id}", {"resolved": "true"}, htmx=True)
     assert resolved.status_code == 200 and 'data-resolved="true"' in resolved.text
     assert (await page.post(f"/items/{s.item_id}/comments", {"body": "no token"}, csrf=False)).status_code == 403
+
+
+# -- for test_secrecy's sweep -------------------------------------------------------------------------
+
+async def sweep_threads(s, server, db, held: dict) -> None:
+    """Every thread route, called by test_secrecy's contributor while they hold ``held`` (a check item
+    they have not answered). Ops first discuss its expected answer there and mention the contributor:
+    the sweep's checks prove none of it reaches them. An item they were never given is refused."""
+    from app.accounts.models import User
+    from app.items.models import Item
+    from app.threads.access import item_access
+    from app.threads.service import add_comment
+    from tests.integration.conftest import ROOT_EMAIL
+
+    item, pid, uid = held["item"]["id"], s.scene.pid, s.uid
+    gold = s.scene.of(held)
+    async with db.transaction() as session:
+        root = (await session.execute(select(User).where(User.email == ROOT_EMAIL))).scalar_one()
+        access = await item_access(session, root, item)
+        secret_note = f"@{s.email} the gold answer is {gold.answer['rationale']}: {gold.explanation}"
+        await add_comment(session, access, root, secret_note, secret=server.app.state.settings.secret_key)
+        given = select(Assignment.item_id).where(Assignment.user_id == uid)
+        not_given = (await session.execute(select(Item.id).where(Item.project_id == pid, Item.id.not_in(given))
+                                           .order_by(Item.id).limit(1))).scalar_one()
+
+    api, route = f"/api/v1/items/{item}/comments", "/api/v1/items/{item_id:int}/comments"
+    listed = await s.call(f"GET {route}", s.api, "GET", api, 200)
+    assert listed.json() == {"comments": []}, "ops' note on the item is not for the contributor"
+    made = await s.call(f"POST {route}", s.api, "POST", api, 201, json={"body": "Does the day count matter?"})
+    comment_id = made.json()["comment"]["id"]
+    await s.call(f"PATCH {route}/{{comment_id:int}}", s.api, "PATCH", f"{api}/{comment_id}", 200,
+                 json={"body": "Does the day of delivery matter?"})
+    await s.call(f"PATCH {route}/{{comment_id:int}}", s.api, "PATCH", f"{api}/{comment_id}", 403,
+                 json={"resolved": True})
+    await s.call(f"GET {route}", s.api, "GET", f"/api/v1/items/{not_given}/comments", 403)
+    await s.call(f"POST {route}", s.api, "POST", f"/api/v1/items/{not_given}/comments", 403, json={"body": "hi"})
+    await s.call("GET /api/v1/me/projects/{project_id:int}/standing", s.api, "GET",
+                 f"/api/v1/me/projects/{pid}/standing", 200)  # no mention of them came through
+
+    ws = server.url.replace("http://", "ws://", 1)
+    headers = {"Authorization": f"Bearer {s.token}"}
+    async with connect(f"{ws}/ws/items/{item}", additional_headers=headers, open_timeout=5) as socket:
+        snapshot = await asyncio.wait_for(socket.recv(), 5)
+        s.check("WS /ws/items/{item_id:int}", f"WS /ws/items/{item}", snapshot)
+        assert "the day of delivery" in snapshot
+    await assert_refused(f"{ws}/ws/items/{not_given}", headers)
+
+    await s.call("GET /items/{item_id:int}/thread", s.page.http, "GET", f"/items/{item}/thread", 200)
+    await s.call("GET /items/{item_id:int}/thread", s.page.http, "GET", f"/items/{not_given}/thread", 403)
+    await s.form("POST /items/{item_id:int}/comments", f"/items/{item}/comments", 200,
+                 {"body": "And does the tone matter?"}, htmx=True)
+    await s.form("POST /items/{item_id:int}/comments", f"/items/{not_given}/comments", 403, {"body": "x"}, htmx=True)
+    await s.form("POST /items/{item_id:int}/comments/{comment_id:int}", f"/items/{item}/comments/{comment_id}", 200,
+                 {"body": "Does the delivery day matter?"}, htmx=True)
+    await s.form("POST /items/{item_id:int}/comments/{comment_id:int}", f"/items/{item}/comments/{comment_id}", 403,
+                 {"resolved": "true"}, htmx=True)
