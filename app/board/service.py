@@ -18,6 +18,7 @@ from app.events.models import Event
 from app.models_base import epoch_minute, iso, utcnow
 from app.projects.models import BATCH_COUNTERS, Batch, BatchCounterShard, Project, ProjectStatus
 from app.quality.standings import contributor_rows
+from app.review.metrics import review_backlog
 from app.work.models import Assignment, AssignmentState, ThroughputBucket
 
 WINDOW_MINUTES = 60
@@ -64,6 +65,8 @@ class BoardStats:
     totals: Counts
     batches: list[BatchStats]
     blockers: list[str]
+    #: answers waiting and in hand at each review stage
+    review: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -126,8 +129,10 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
         blockers.extend(f"batch {batch_stats.name}: {b}" for b in batch_stats.blockers)
     if project.status == ProjectStatus.paused:
         blockers.append("the project is paused")
+    review = await review_backlog(session, project)
     return BoardStats(project_id=project.id, name=project.name, status=project.status, overlap=project.overlap,
-                      version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers)
+                      version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers,
+                      review=review)
 
 
 _NO_CHANGE: dict[str, Any] = {**{name: 0 for name in BATCH_COUNTERS}, "last_activity_at": None}

@@ -11,11 +11,26 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.errors import Conflict, Forbidden, Invalid
 from app.models_base import utcnow
-from app.projects.service import get_project, interface_of
+from app.projects.service import get_project, interface_of, update_project
+from app.review import config as review_config
 from app.review import metrics, service
 from app.review.models import ReviewState
 from app.review.views import review_json
 from app.web.requests import database
+
+
+def _number(raw: Any, kind: type) -> Any:
+    """A form number as the API would get it; left as typed (and refused by the check) when not one."""
+    try:
+        return kind(str(raw).strip())
+    except (TypeError, ValueError):
+        return str(raw or "")
+
+
+def _share(raw: Any) -> Any:
+    """The form asks for a percentage; the pipeline stores a fraction."""
+    percent = _number(raw, float)
+    return round(percent / 100, 4) if isinstance(percent, float) else percent
 
 
 class ReviewPages(Controller):
@@ -47,6 +62,42 @@ class ReviewPages(Controller):
             await accounts.require_role(session, request.user, project_id, Role.ops)
             numbers = await metrics.review_metrics(session, project)
         return Template("review/metrics.html", context={"user": request.user, "project": project, **numbers})
+
+    @get("/settings")
+    async def settings_page(self, request: Request, project_id: int, saved: bool = False) -> Template:
+        async with database(request).transaction() as session:
+            project = await get_project(session, project_id)
+            await accounts.require_role(session, request.user, project_id, Role.ops)
+        pipeline = review_config.stored(project.review)
+        return Template("review/settings.html", context={
+            "user": request.user, "project": project, "stages": pipeline["stages"], "tags": pipeline["tags"],
+            "errors": {}, "saved": saved, "on_reject": review_config.ON_REJECT})
+
+    @post("/settings")
+    async def save_settings(self, request: Request, project_id: int) -> Template | Redirect:
+        form = await request.form()
+        stages = []
+        for index in range(review_config.MAX_STAGES + 1):
+            name = str(form.get(f"stage-{index}-name") or "").strip()
+            if not name:
+                continue  # an empty row is no stage
+            stages.append({"name": name, "level": _number(form.get(f"stage-{index}-level"), int),
+                           "share": _share(form.get(f"stage-{index}-share")),
+                           "on_reject": str(form.get(f"stage-{index}-on_reject") or "")})
+        tags = [line.strip() for line in str(form.get("tags") or "").splitlines() if line.strip()]
+        try:
+            async with database(request).transaction() as session:
+                project = await get_project(session, project_id, for_update=True)
+                await accounts.require_role(session, request.user, project_id, Role.ops)
+                await update_project(session, project, actor=request.user,
+                                     changes={"review": {"stages": stages, "tags": tags}})
+        except Invalid as exc:
+            async with database(request).transaction() as session:
+                project = await get_project(session, project_id)
+            return Template("review/settings.html", status_code=422, context={
+                "user": request.user, "project": project, "stages": stages, "tags": tags, "errors": exc.errors,
+                "saved": False, "on_reject": review_config.ON_REJECT})
+        return Redirect(f"/projects/{project_id}/review/settings?saved=true", status_code=303)
 
     @get("/{review_id:int}")
     async def task(self, request: Request, project_id: int, review_id: int) -> Template:

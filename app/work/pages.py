@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Invalid
+from app.escalations.service import guidelines_to_acknowledge
 from app.models_base import utcnow
 from app.quality.standings import own_standing
 from app.projects.service import current_guidelines, get_project, interface_of
@@ -22,9 +23,13 @@ TASK = "work/_task.html"
 
 def _task_context(project, lease: Lease | None, *, values: dict[str, Any] | None = None,
                   errors: dict[str, str] | None = None, key: str | None = None, notice: str | None = None,
-                  flash: str | None = None) -> dict[str, Any]:
+                  flash: str | None = None, versions: list | None = None) -> dict[str, Any]:
+    """A returned answer opens with the answer as given, so the contributor fixes rather than retypes."""
+    if values is None and lease is not None and lease.assignment.returned:
+        values = lease.assignment.returned.get("answer") or {}
     return {"project": project, "lease": lease, "interface": interface_of(project), "values": values or {},
-            "errors": errors or {}, "idempotency_key": key or uuid.uuid4().hex, "notice": notice, "flash": flash}
+            "errors": errors or {}, "idempotency_key": key or uuid.uuid4().hex, "notice": notice, "flash": flash,
+            "versions": versions or []}
 
 
 async def _next_task_fragment(request: Request, project_id: int, flash: str | None = None) -> Template:
@@ -35,8 +40,12 @@ async def _next_task_fragment(request: Request, project_id: int, flash: str | No
         project = await get_project(session, project_id)
         try:
             lease = await service.next_lease(session, project, request.user)
-        except (Conflict, Forbidden) as exc:  # paused project, failed gate, removal: say why
-            return Template(TASK, context=_task_context(project, None, notice=exc.message, flash=flash))
+        except (Conflict, Forbidden) as exc:  # paused project, failed gate, removal, new guidelines: say why
+            versions = []
+            if exc.extra.get("reason") == "acknowledge_guidelines":
+                versions = await guidelines_to_acknowledge(session, project, request.user)
+            return Template(TASK, context=_task_context(project, None, notice=exc.message, flash=flash,
+                                                        versions=versions))
     return Template(TASK, context=_task_context(project, lease, notice=None if lease else "done", flash=flash))
 
 

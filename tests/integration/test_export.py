@@ -28,6 +28,7 @@ async def test_export_streams_one_line_per_item_with_validated_answers(new_proje
     await answer_next(alice, pid, {"sentiment": "pos", "topics": ["food", "price", "food"], "stars": 4,
                                    "rationale": "  tasty\r\nand cheap  "})
     await ops.ok("PATCH", f"/projects/{pid}", json={"guidelines": "# v2: sarcasm is negative", "changelog": "sarcasm"})
+    await bob.ok("POST", f"/projects/{pid}/guidelines/acknowledge", json={"version": 2})  # before the next task
     await answer_next(bob, pid, {"sentiment": "neg"})
 
     response = await ops.get(f"/projects/{pid}/export", params={"format": "jsonl"})

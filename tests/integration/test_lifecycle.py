@@ -94,7 +94,7 @@ async def test_members_endpoint(new_project, new_user, ops):
 
     added = await ops.post(f"/projects/{pid}/members", json={"user_id": bob["id"], "role": "contributor"})
     assert added.status_code in (200, 201), added.text
-    assert added.json() == {"project_id": pid, "user_id": bob["id"], "role": "contributor"}
+    assert added.json() == {"project_id": pid, "user_id": bob["id"], "role": "contributor", "level": 1}
 
     listed = {p["id"]: p for p in await bob_api.ok("GET", "/projects")}
     assert listed[pid]["role"] == "contributor"
