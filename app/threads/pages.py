@@ -34,8 +34,9 @@ def _secret(request: Request) -> str:
 
 
 def _list_context(item_id: int, access: ItemAccess, comments: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"thread_item_id": item_id, "comments": comments, "may_edit_any": access.role == "ops",
-            "may_resolve": access.is_staff, "edit_errors": {}, "form_body": "", "form_error": None}
+    return {"thread_item_id": item_id, "comments": comments, "thread_comments": comments,
+            "may_edit_any": access.role == "ops", "may_resolve": access.is_staff, "edit_errors": {},
+            "thread_form_body": "", "thread_form_error": None}
 
 
 class ThreadPages(Controller):
@@ -69,7 +70,8 @@ class ThreadPages(Controller):
         except Invalid as exc:
             error = exc.errors.get("body") or next(iter(exc.errors.values()), exc.message)
             template = "threads/_post_response.html" if _htmx(request) else PAGE
-            return await self._render(request, item_id, template, status_code=422, form_body=body, form_error=error)
+            return await self._render(request, item_id, template, status_code=422, thread_form_body=body,
+                                      thread_form_error=error)
         if _htmx(request):
             return await self._render(request, item_id, "threads/_post_response.html")
         return Redirect(f"/items/{item_id}/thread#comment-{comment.id}", status_code=303)

@@ -221,8 +221,7 @@ async def test_a_mention_reaches_the_person_if_they_may_see_the_comment(scene, q
     assert dict(rows)[bob["id"]] == f"{alias} mentioned you", "a contributor is told only a pseudonym"
 
 
-async def test_a_contributor_reads_only_comments_about_the_item_or_their_own_answers(scene, quick_user, ops,
-                                                                                     new_project, db):
+async def test_a_contributor_reads_only_comments_about_the_item_or_their_own_answers(scene, quick_user, db, settings):
     s = await scene()
     (alice, a_api), (bob, b_api) = s.a, s.b
     _, r_api = await quick_user("reviewer", s.pid)
@@ -234,10 +233,18 @@ async def test_a_contributor_reads_only_comments_about_the_item_or_their_own_ans
     annotation_id = answer["annotation"]["id"]
     about_alice = await post_comment(r_api, s.item_id, "This answer misses the sarcasm.", annotation_id=annotation_id)
     assert about_alice["annotation_id"] == annotation_id
+    await a_api.ok("PATCH", f"{comments_url(s.item_id)}/{about_alice['id']}", status=403, json={"body": "x"})
+    await r_api.ok("PATCH", f"{comments_url(s.item_id)}/{about_alice['id']}", status=200,
+                   json={"body": f"This answer misses the sarcasm. @{alice['email']} @{bob['email']}"})
+    async with db.transaction() as session:
+        notified = set((await session.execute(select(Feedback.user_id).where(
+            Feedback.project_id == s.pid, Feedback.kind == "mention"))).scalars())
+    assert notified == {alice["id"]}, "a mention in a comment Bob may not read does not reach him"
     await post_comment(r_api, s.item_id, "General note for everyone.")
 
-    assert [c["body"] for c in await thread_of(a_api, s.item_id)] == ["This answer misses the sarcasm.",
-                                                                       "General note for everyone."]
+    assert [c["body"] for c in await thread_of(a_api, s.item_id)] == [
+        f"This answer misses the sarcasm. @{alice['name']} @{pseudonym(settings.secret_key, s.pid, bob['id'])}",
+        "General note for everyone."]
     assert [c["body"] for c in await thread_of(b_api, s.item_id)] == ["General note for everyone."]
     # Bob can neither comment on Alice's answer nor edit a comment he cannot read
     response = await b_api.post(comments_url(s.item_id), json={"body": "hm", "annotation_id": annotation_id})
@@ -346,6 +353,18 @@ async def test_thread_page_and_its_forms(scene, browser_for, quick_user):
     resolved = await staff.post(f"/items/{s.item_id}/comments/{comment_id}", {"resolved": "true"}, htmx=True)
     assert resolved.status_code == 200 and 'data-resolved="true"' in resolved.text
     assert (await page.post(f"/items/{s.item_id}/comments", {"body": "no token"}, csrf=False)).status_code == 403
+
+
+def test_the_partial_renders_from_its_include_contract():
+    """Other pages include the thread with just the item id and their CSRF token; the list arrives over the socket."""
+    from app.web.templating import standalone_templates
+
+    env = standalone_templates().engine
+    html = env.from_string('{% include "threads/_thread.html" %}').render(thread_item_id=7, csrf="page-token",
+                                                                          comments=["not the thread's"])
+    assert 'hx-ext="ws" ws-connect="/ws/items/7"' in html and 'id="thread-7-comments"' in html
+    assert 'name="_csrf_token" value="page-token"' in html and 'hx-post="/items/7/comments"' in html
+    assert "not the thread" not in html, "a page's own `comments` are not taken for the thread"
 
 
 # -- for test_secrecy's sweep -------------------------------------------------------------------------
