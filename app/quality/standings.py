@@ -92,7 +92,7 @@ async def own_standing(session: AsyncSession, project: Project, user_id: int) ->
                  "history": _rolling(gold_scores)},
         "tasks_done": standing.tasks_done, "warnings": standing.warnings, "flags": flags[:FEEDBACK_LIMIT],
         "feedback": [{"id": f.id, "kind": f.kind, "title": f.title, "body": f.body, "payload": f.payload,
-                      "created_at": iso(f.created_at)} for f in feedback],
+                      "item_id": f.item_id, "created_at": iso(f.created_at)} for f in feedback],
     }
 
 
