@@ -107,6 +107,7 @@ COVERED = frozenset({
     "GET /projects/{project_id:int}/review", "POST /projects/{project_id:int}/review/next",
     "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
     "POST /projects/{project_id:int}/review/{review_id:int}/decide",
+    "GET /projects/{project_id:int}/review/settings", "POST /projects/{project_id:int}/review/settings",
     "WS /ws/me", "WS /ws/projects/{project_id:int}/board",
     "GET /api/v1/items/{item_id:int}/comments", "POST /api/v1/items/{item_id:int}/comments",
     "PATCH /api/v1/items/{item_id:int}/comments/{comment_id:int}", "WS /ws/items/{item_id:int}",
@@ -454,9 +455,12 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                        ("GET /projects/{project_id:int}/contributors/table", f"/projects/{pid}/contributors/table"),
                        ("GET /projects/{project_id:int}/review", f"/projects/{pid}/review"),
                        ("GET /projects/{project_id:int}/review/metrics", f"/projects/{pid}/review/metrics"),
+                       ("GET /projects/{project_id:int}/review/settings", f"/projects/{pid}/review/settings"),
                        ("GET /projects/{project_id:int}/review/{review_id:int}", f"/projects/{pid}/review/1")):
         await s.call(route, s.page.http, "GET", url, refused)
     await s.form("POST /projects/{project_id:int}/review/next", f"/projects/{pid}/review/next", refused)
+    await s.form("POST /projects/{project_id:int}/review/settings", f"/projects/{pid}/review/settings", refused,
+                 {"stage-0-name": "Mine", "tags": "x"})
     await s.form("POST /projects/{project_id:int}/review/{review_id:int}/decide",
                  f"/projects/{pid}/review/{NOT_A_MEMBER}/decide", (403, 404), {"decision": "approve"})
     for route, url, data in (
