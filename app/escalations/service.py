@@ -180,7 +180,7 @@ async def views(session: AsyncSession, escalations: list[Escalation], *, staff: 
         row.update({
             "annotation_id": e.annotation_id, "review_task_id": e.review_task_id,
             "escalated_answer": answers.get(e.annotation_id) if e.annotation_id else None,
-            "raised_by": {"id": e.raised_by, "name": names.get(e.raised_by)},
+            "raised_by": {"id": e.raised_by, "name": names.get(e.raised_by)} if e.raised_by is not None else None,
             "specialist": {"id": e.specialist_id, "name": names.get(e.specialist_id)} if e.specialist_id else None,
             "answer": e.answer,
             "gold": {"answer": item.gold_answer, "explanation": item.gold_explanation}
@@ -251,9 +251,10 @@ async def resolve_escalation(session: AsyncSession, project: Project, escalation
     escalation.state, escalation.specialist_id = EscalationState.resolved, specialist.id
     escalation.resolution, escalation.answer, escalation.resolved_at = resolution, clean, now
     session.add(escalation)
-    add_feedback(session, project.id, escalation.raised_by, kind="escalation", title=ANSWERED_TITLE, body=resolution,
-                 item_id=escalation.item_id,
-                 payload={"escalation_id": escalation.id, "guideline_version": escalation.guideline_version})
+    if escalation.raised_by is not None:  # nobody to tell when Inkwell raised it (e.g. low agreement)
+        add_feedback(session, project.id, escalation.raised_by, kind="escalation", title=ANSWERED_TITLE,
+                     body=resolution, item_id=escalation.item_id,
+                     payload={"escalation_id": escalation.id, "guideline_version": escalation.guideline_version})
     record(session, action="escalation.resolved", subject_type="escalation", subject_id=escalation.id,
            project_id=project.id, actor_id=specialist.id,
            payload={"item_id": escalation.item_id, "escalation_id": escalation.id, "answered": clean is not None,
