@@ -1,4 +1,4 @@
-"""Parse an uploaded import of items (JSON, JSONL or CSV) into records.
+"""Parse an uploaded import of items (JSON, JSONL, CSV or a Label Studio export) into records.
 
 Pure: no database, no I/O. An import is all-or-nothing: ``parse_items`` either
 returns every record or raises ``ImportRejected`` listing every problem found
@@ -12,6 +12,13 @@ Each JSON object is either the item's data itself, or a *wrapper*::
 An object counts as a wrapper only when its ``data`` is an object and it has no
 keys beyond the wrapper keys, so plain data that happens to have a ``data``
 field next to other fields is still taken as-is.
+
+A JSON array may also be Label Studio's "JSON" export (format ``labelstudio``,
+or detected in a JSON array; see ``_is_labelstudio``). Each task becomes one
+record: its ``data``, ``id`` as external_id, and one prior annotation per
+annotation that was not cancelled, by ``labelstudio:<user id>``, its
+``result`` mapped onto the interface's fields by ``from_name`` (see
+``_LS_RESULTS``). Problems are numbered by task (1-based).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any, Iterator
 
 from components.base import Interface
 
-FORMATS = ("json", "jsonl", "csv")
+FORMATS = ("json", "jsonl", "csv", "labelstudio")
 MAX_REPORTED = 100
 
 WRAPPER_KEYS = frozenset({"data", "external_id", "gold", "explanation", "annotations", "meta"})
@@ -200,12 +207,12 @@ def parse_items(body: bytes, fmt: str, interface: Interface) -> list[ItemRecord]
     # One fast scan of the whole text; items are only searched when it finds one.
     builder.check_nul = "\x00" in text or "\\u0000" in text
     unit = "line"
-    if fmt == "json":
-        unit = "item"
-        records = _parse_json(text, builder, problems)
+    if fmt in ("json", "labelstudio"):
+        records = _parse_json(text, builder, problems, labelstudio=fmt == "labelstudio")
         if records is None:  # syntax error: reported by physical line
-            unit = "line"
             records = []
+        else:
+            unit = builder.unit  # "item", or "task" for a Label Studio export
     elif fmt == "jsonl":
         records = _parse_jsonl(text, builder, problems)
     else:
@@ -222,7 +229,9 @@ def _type_name(value: Any) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord] | None:
+def _parse_json(
+    text: str, builder: "_RecordBuilder", problems: _Problems, labelstudio: bool = False
+) -> list[ItemRecord] | None:
     try:
         document = _DECODER.decode(text)
     except _NonStandardNumber as exc:
@@ -238,11 +247,15 @@ def _parse_json(text: str, builder: "_RecordBuilder", problems: _Problems) -> li
         problems.add(_line_of_long_number(text), _LONG_NUMBER_MESSAGE)
         return None
     if not isinstance(document, list):
-        problems.add(1, f"expected a JSON array of items, got {_article(_type_name(document))}")
+        wanted = "Label Studio tasks" if labelstudio else "items"
+        problems.add(1, f"expected a JSON array of {wanted}, got {_article(_type_name(document))}")
         return None
     builder.unit = "item"
-    records: list[ItemRecord] = []
     build = builder.build
+    if labelstudio or _is_labelstudio(document):
+        builder.unit = "task"
+        build = builder.build_labelstudio
+    records: list[ItemRecord] = []
     for index, obj in enumerate(document):
         record = build(obj, index + 1)
         if record is not None:
@@ -527,9 +540,196 @@ class _RecordBuilder:
         return result
 
 
+    # -- Label Studio -------------------------------------------------------
+    def build_labelstudio(self, obj: Any, line: int) -> ItemRecord | None:
+        """One task of a Label Studio JSON export; ``line`` is its 1-based index."""
+        add = self.problems.add
+        if type(obj) is not dict:
+            add(line, f"task must be a JSON object, got {_article(_type_name(obj))}")
+            return None
+        if self.check_nul and _has_nul(obj):
+            add(line, NUL_MESSAGE)
+            return None
+        data = obj.get("data")
+        if type(data) is not dict:
+            add(line, 'not a Label Studio task: "data" must be an object '
+                      "(only Label Studio's JSON export is read, not JSON_MIN or CSV)")
+            return None
+        before = self.problems.total
+        if not data:
+            add(line, "item data is empty")
+
+        # An id the data carries (e.g. from an earlier Inkwell export) wins over Label Studio's task id.
+        own_id = data.get("external_id")
+        external_id = self._external_id(own_id if own_id is not None else obj.get("id"), line)
+
+        annotations: list[PriorAnnotation] = []
+        raw = obj.get("annotations")
+        if raw is not None and type(raw) is not list:
+            add(line, f"annotations must be a list, got {_article(_type_name(raw))}")
+        elif raw:
+            annotations = self._labelstudio_annotations(raw, line)
+
+        if external_id is not None:
+            first = self.seen_ids.get(external_id)
+            if first is not None:
+                add(line, f"duplicate external_id {external_id!r} (first on {self.unit} {first})")
+            else:
+                self.seen_ids[external_id] = line
+        if self.problems.total != before:
+            return None
+        return ItemRecord(line, data, external_id, None, None, annotations)
+
+    def _labelstudio_annotations(self, raw: list, line: int) -> list[PriorAnnotation]:
+        add = self.problems.add
+        result: list[PriorAnnotation] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(raw):
+            where = f"annotations[{index}]"
+            if type(entry) is dict and entry.get("was_cancelled") is True:  # skipped in Label Studio: no answer
+                continue
+            if type(entry) is not dict or type(entry.get("result")) is not list:
+                add(line, f'{where}: not a Label Studio annotation (it needs a "result" list)')
+                continue
+            annotator = _labelstudio_annotator(entry.get("completed_by"))
+            if annotator is None:
+                add(line, f"{where}.completed_by: must be a user id or a user object with an id or email")
+            elif len(annotator) > ID_LIMIT:
+                add(line, f"{where}.completed_by: is longer than {ID_LIMIT} characters")
+                annotator = None
+            elif annotator in seen:
+                add(line, f"{where}: {annotator} already annotated this task (annotations[{seen[annotator]}])")
+                annotator = None
+            else:
+                seen[annotator] = index
+            created_at = entry.get("created_at")
+            if not (isinstance(created_at, str) and _is_iso_datetime(created_at)):
+                created_at = None  # informational only; not worth refusing an import over
+            answer = self._labelstudio_answer(entry["result"], where, line)
+            if answer is not None:
+                answer = self._answer(answer, where, line)
+            if annotator is not None and answer is not None:
+                result.append(PriorAnnotation(annotator, answer, created_at))
+        return result
+
+    def _labelstudio_answer(self, results: list, where: str, line: int) -> dict | None:
+        """{from_name: value} from an annotation's results, or None after reporting why not."""
+        add = self.problems.add
+        before = self.problems.total
+        answer: dict[str, Any] = {}
+        for position, entry in enumerate(results):
+            at = f"{where}.result[{position}]"
+            if type(entry) is not dict:
+                add(line, f"{at}: must be an object, got {_article(_type_name(entry))}")
+                continue
+            kind, name, value = entry.get("type"), entry.get("from_name"), entry.get("value")
+            if not isinstance(name, str) or not name:
+                add(line, f"{at}: from_name must be a non-empty string")
+                continue
+            rule = _LS_RESULTS.get(kind) if isinstance(kind, str) else None
+            if rule is None:
+                add(line, f"{at}: result type {kind!r} (field {name!r}) is not supported; "
+                          "Inkwell imports choices, rating, number and textarea results")
+                continue
+            component = self.interface.by_name.get(name)
+            if component is None:
+                fields = ", ".join(self.interface.by_name)
+                add(line, f"{at}: unknown field {name!r} (from_name); the interface has: {fields}")
+                continue
+            key, accepts = rule
+            if component.type not in accepts:
+                add(line, f"{at}: a {kind} result cannot fill the {component.type} field {name!r}")
+                continue
+            if type(value) is not dict or key not in value:
+                add(line, f"{at}: value must be an object with {key!r}")
+                continue
+            if name in answer:
+                add(line, f"{at}: field {name!r} appears twice in this annotation")
+                continue
+            converted = _labelstudio_value(kind, value[key], component.type)
+            if isinstance(converted, _Refused):
+                add(line, f"{at}: field {name!r} {converted.message}")
+                continue
+            answer[name] = converted
+        return answer if self.problems.total == before else None
+
 def _is_iso_datetime(value: str) -> bool:
     try:
         datetime.fromisoformat(value)
     except ValueError:
         return False
     return True
+
+
+# -- Label Studio ---------------------------------------------------------------
+#: result type -> (the key of its value, the Inkwell field types it can fill)
+_LS_RESULTS: dict[str, tuple[str, frozenset[str]]] = {
+    "choices": ("choices", frozenset({"choice", "multi_choice"})),
+    "rating": ("rating", frozenset({"rating", "number"})),
+    "number": ("number", frozenset({"number", "rating"})),
+    "textarea": ("text", frozenset({"text"})),
+}
+
+#: Label Studio task keys besides data and annotations (any one marks a task, see _is_labelstudio).
+_LS_TASK_KEYS = frozenset({"id", "predictions", "inner_id", "total_annotations", "cancelled_annotations",
+                           "total_predictions", "file_upload", "drafts", "updated_by", "project"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    message: str
+
+
+def _is_labelstudio(document: list) -> bool:
+    """Whether a JSON array is a Label Studio export rather than Inkwell items.
+
+    Yes when an object has a "data" object and an "annotations" list holding an
+    entry with a "result" (Inkwell's own annotations have "answer"), or when
+    every object has a "data" object, an "annotations" list and Label Studio's
+    task keys (an export of tasks nobody annotated yet).
+    """
+    every_task = bool(document)
+    for obj in document:
+        if type(obj) is not dict or type(obj.get("data")) is not dict or type(obj.get("annotations")) is not list:
+            every_task = False
+            continue
+        if any(type(a) is dict and "result" in a for a in obj["annotations"]):
+            return True
+        if obj.keys().isdisjoint(_LS_TASK_KEYS):
+            every_task = False
+    return every_task
+
+
+def _labelstudio_annotator(completed_by: Any) -> str | None:
+    """``labelstudio:<user id>``; the id is used even when an email is given, so that exports
+    with completed_by as a number and as a user object name the same person the same way."""
+    if type(completed_by) is dict:
+        for key in ("id", "email"):
+            found = _labelstudio_annotator(completed_by.get(key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(completed_by, int) and not isinstance(completed_by, bool):
+        return f"labelstudio:{completed_by}"
+    if isinstance(completed_by, str) and completed_by.strip():
+        return f"labelstudio:{completed_by.strip()}"
+    return None
+
+
+def _labelstudio_value(kind: str, raw: Any, field_type: str) -> Any:
+    """The Inkwell value of one result (checked further by the component), or _Refused."""
+    if kind == "choices":
+        if type(raw) is not list:
+            return _Refused("needs choices as a list")
+        if field_type == "choice":
+            if len(raw) != 1:
+                return _Refused(f"takes one option, but the annotation chose {len(raw)}")
+            return raw[0]
+        return raw
+    if kind == "textarea":
+        if isinstance(raw, str):
+            return raw
+        if type(raw) is not list or not all(isinstance(part, str) for part in raw):
+            return _Refused("needs text as a list of strings")
+        return "\n".join(raw)
+    return raw  # rating, number: the component checks the number (a rating must be whole)
