@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -432,4 +433,220 @@ def test_nan_and_infinity_are_not_json(interface):
     ]
     assert problems(rejected(b'[{"x": Infinity}]', "json", interface)) == [
         (1, "invalid JSON: Infinity is not a number JSON allows")
+    ]
+
+
+# -- Label Studio export -------------------------------------------------------------
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def ls_interface() -> Interface:
+    return Interface.from_specs(
+        [
+            {"name": "sentiment", "type": "choice", "options": ["Positive", "Negative", "Neutral"]},
+            {"name": "topics", "type": "multi_choice", "options": ["price", "quality", "service"], "required": False},
+            {"name": "stars", "type": "rating", "min": 1, "max": 5, "required": False},
+            {"name": "score", "type": "number", "required": False},
+            {"name": "why", "type": "text", "required": False},
+        ]
+    )
+
+
+def ls_result(name: str, kind: str, value: dict) -> dict:
+    return {"id": f"r-{name}", "from_name": name, "to_name": "text", "type": kind, "value": value, "origin": "manual"}
+
+
+def ls_annotation(completed_by: object, *results: dict, **extra: object) -> dict:
+    return {"id": 10, "completed_by": completed_by, "result": list(results), "was_cancelled": False,
+            "ground_truth": False, "created_at": "2024-05-01T10:00:00.123456Z", "lead_time": 12.3} | extra
+
+
+def ls_task(task_id: int, annotations: list, **data: object) -> dict:
+    return {"id": task_id, "data": data or {"text": f"task {task_id}"}, "annotations": annotations,
+            "predictions": [], "meta": {}, "inner_id": task_id, "total_annotations": len(annotations)}
+
+
+def choices(name: str, *picked: str) -> dict:
+    return ls_result(name, "choices", {"choices": list(picked)})
+
+
+def test_labelstudio_export_is_detected_in_a_json_array_and_mapped(ls_interface):
+    body = json.dumps(
+        [
+            ls_task(
+                1,
+                [
+                    ls_annotation(
+                        3,
+                        choices("sentiment", "Positive"),
+                        choices("topics", "service", "price"),
+                        ls_result("stars", "rating", {"rating": 4}),
+                        ls_result("score", "number", {"number": 0.5}),
+                        ls_result("why", "textarea", {"text": ["because", "it says so "]}),
+                    ),
+                    # completed_by as a user object (some versions): the id names the annotator
+                    ls_annotation({"id": 5, "email": "b@example.org", "first_name": "B"}, choices("sentiment", "Negative")),
+                    # cancelled ("skipped"): not an answer, even with a result
+                    ls_annotation(7, choices("sentiment", "Neutral"), was_cancelled=True),
+                    # ground truth is kept as an ordinary prior annotation, not made the gold answer
+                    ls_annotation(8, choices("sentiment", "Positive"), ground_truth=True, created_at="yesterday"),
+                ],
+                text="Great value, friendly staff.",
+            ),
+            ls_task(2, []),
+        ]
+    ).encode()
+
+    records = parse_items(body, "json", ls_interface)
+
+    empty = {"sentiment": None, "topics": None, "stars": None, "score": None, "why": None}
+    assert records == [
+        ItemRecord(
+            line=1,
+            data={"text": "Great value, friendly staff."},
+            external_id="1",
+            gold=None,
+            explanation=None,
+            annotations=[
+                PriorAnnotation(
+                    "labelstudio:3",
+                    # choices -> one value for a choice field, a list for a multi_choice field (in option
+                    # order); rating and number as they are; textarea lines joined (and stripped by the field)
+                    {"sentiment": "Positive", "topics": ["price", "service"], "stars": 4, "score": 0.5,
+                     "why": "because\nit says so"},
+                    "2024-05-01T10:00:00.123456Z",
+                ),
+                PriorAnnotation("labelstudio:5", empty | {"sentiment": "Negative"}, "2024-05-01T10:00:00.123456Z"),
+                # an unreadable created_at is dropped rather than refusing the import
+                PriorAnnotation("labelstudio:8", empty | {"sentiment": "Positive"}, None),
+            ],
+        ),
+        ItemRecord(2, {"text": "task 2"}, "2", None, None, []),
+    ]
+
+
+def test_labelstudio_format_can_be_given_and_reads_unannotated_tasks(ls_interface):
+    body = json.dumps([ls_task(1, []), {"data": {"text": "bare"}}, ls_task(3, [], text="t", external_id="ext-3")])
+
+    records = parse_items(body.encode(), "labelstudio", ls_interface)
+
+    # an external_id in the task's data wins over Label Studio's task id
+    assert [(r.line, r.external_id, r.data, r.annotations) for r in records] == [
+        (1, "1", {"text": "task 1"}, []),
+        (2, None, {"text": "bare"}, []),
+        (3, "ext-3", {"text": "t", "external_id": "ext-3"}, []),
+    ]
+
+
+def test_an_export_of_tasks_nobody_annotated_is_still_recognised(ls_interface):
+    records = parse_items(json.dumps([ls_task(1, []), ls_task(2, [])]).encode(), "json", ls_interface)
+    assert [(r.external_id, r.data) for r in records] == [("1", {"text": "task 1"}), ("2", {"text": "task 2"})]
+
+
+def test_completed_by_without_an_id_falls_back_to_the_email(ls_interface):
+    body = json.dumps([ls_task(1, [ls_annotation({"email": "ann@example.org"}, choices("sentiment", "Neutral"))])])
+    [record] = parse_items(body.encode(), "json", ls_interface)
+    assert [a.annotator for a in record.annotations] == ["labelstudio:ann@example.org"]
+
+
+def test_native_items_next_to_label_studio_tasks_are_not_guessed_at(ls_interface):
+    """Once an array is a Label Studio export, every entry must be a task."""
+    body = json.dumps(
+        [
+            ls_task(1, [ls_annotation(3, choices("sentiment", "Positive"))]),
+            {"text": "plain item"},
+            {"data": {"text": "native"}, "annotations": [{"annotator": "a", "answer": {"sentiment": "Positive"}}]},
+        ]
+    )
+    exc = rejected(body.encode(), "json", ls_interface)
+    assert exc.unit == "task"
+    assert problems(exc) == [
+        (2, 'not a Label Studio task: "data" must be an object '
+            "(only Label Studio's JSON export is read, not JSON_MIN or CSV)"),
+        (3, 'annotations[0]: not a Label Studio annotation (it needs a "result" list)'),
+    ]
+
+
+def test_labelstudio_problems_name_the_task_annotation_and_result(ls_interface):
+    body = json.dumps(
+        [
+            ls_task(1, [ls_annotation(3, choices("sentiment", "Positive"))]),
+            ls_task(2, [ls_annotation(3, choices("sentiment", "Positive"), choices("mood", "happy"))]),
+            ls_task(3, [ls_annotation(3, choices("sentiment", "Positive"),
+                                      ls_result("label", "labels", {"start": 0, "end": 4, "labels": ["ORG"]}),
+                                      ls_result("box", "rectanglelabels", {"x": 1, "y": 2}))]),
+            ls_task(4, [ls_annotation(3, choices("sentiment", "Positive", "Neutral"))]),
+            ls_task(5, [ls_annotation(3, choices("sentiment", "Positive"), choices("why", "Positive"))]),
+            ls_task(6, [ls_annotation(3, choices("sentiment", "Great"), ls_result("stars", "rating", {"rating": 9}))]),
+            ls_task(7, [ls_annotation(3, ls_result("stars", "rating", {"rating": 2}))]),
+            ls_task(8, [ls_annotation(3, choices("sentiment", "Positive")), ls_annotation(3, choices("sentiment", "Negative")),
+                        ls_annotation(None, choices("sentiment", "Negative"))]),
+            ls_task(9, [ls_annotation(3, choices("sentiment", "Positive"), choices("sentiment", "Negative"),
+                                      ls_result("score", "number", {"value": 1}))]),
+            ls_task(1, []),
+        ]
+    )
+
+    exc = rejected(body.encode(), "json", ls_interface)
+
+    assert problems(exc) == [
+        (2, "annotations[0].result[1]: unknown field 'mood' (from_name); "
+            "the interface has: sentiment, topics, stars, score, why"),
+        (3, "annotations[0].result[1]: result type 'labels' (field 'label') is not supported; "
+            "Inkwell imports choices, rating, number and textarea results"),
+        (3, "annotations[0].result[2]: result type 'rectanglelabels' (field 'box') is not supported; "
+            "Inkwell imports choices, rating, number and textarea results"),
+        (4, "annotations[0].result[0]: field 'sentiment' takes one option, but the annotation chose 2"),
+        (5, "annotations[0].result[1]: a choices result cannot fill the text field 'why'"),
+        # the interface's own checks, worded as for native prior annotations
+        (6, "annotations[0].sentiment: must be one of: Positive, Negative, Neutral"),
+        (6, "annotations[0].stars: must be between 1 and 5"),
+        (7, "annotations[0].sentiment: required"),
+        (8, "annotations[1]: labelstudio:3 already annotated this task (annotations[0])"),
+        (8, "annotations[2].completed_by: must be a user id or a user object with an id or email"),
+        (9, "annotations[0].result[1]: field 'sentiment' appears twice in this annotation"),
+        (9, "annotations[0].result[2]: value must be an object with 'number'"),
+        (10, "duplicate external_id '1' (first on task 1)"),
+    ]
+    assert str(exc).startswith("import rejected: 13 problems; task 2: annotations[0].result[1]: unknown field 'mood'")
+
+
+@pytest.mark.parametrize("document", [b'{"id": 1, "data": {}}', b'"tasks"'])
+def test_labelstudio_format_needs_an_array(ls_interface, document):
+    [(line, message)] = problems(rejected(document, "labelstudio", ls_interface))
+    assert line == 1 and message.startswith("expected a JSON array of Label Studio tasks, got ")
+
+
+def test_json_min_export_is_refused_with_a_hint(ls_interface):
+    body = json.dumps([{"id": 1, "text": "hi", "sentiment": "Positive", "annotator": "a@b.c", "annotation_id": 10}])
+    [(line, message)] = problems(rejected(body.encode(), "labelstudio", ls_interface))
+    assert line == 1 and "JSON_MIN" in message
+
+
+def test_the_labelstudio_fixture_reads_as_six_tasks_by_three_annotators():
+    """tests/fixtures/labelstudio_sentiment.json, as other tests use it."""
+    interface = Interface.from_specs(
+        [
+            {"name": "sentiment", "type": "choice", "options": ["Positive", "Negative", "Neutral"]},
+            {"name": "confidence", "type": "rating", "min": 1, "max": 5},
+        ]
+    )
+    body = (FIXTURES / "labelstudio_sentiment.json").read_bytes()
+
+    records = parse_items(body, "json", interface)
+
+    assert [r.external_id for r in records] == ["101", "102", "103", "104", "105", "106"]
+    assert all([a.annotator for a in r.annotations] == ["labelstudio:3", "labelstudio:5", "labelstudio:8"]
+               for r in records)  # the cancelled annotation on task 104 is skipped
+    assert [[a.answer["sentiment"] for a in r.annotations] for r in records] == [
+        ["Positive", "Positive", "Positive"],
+        ["Negative", "Negative", "Negative"],
+        ["Neutral", "Neutral", "Positive"],
+        ["Neutral", "Negative", "Neutral"],
+        ["Positive", "Positive", "Positive"],
+        ["Neutral", "Neutral", "Negative"],
+    ]
+    assert [[a.answer["confidence"] for a in r.annotations] for r in records] == [
+        [5, 4, 5], [5, 4, 3], [3, 2, 2], [2, 3, 3], [5, 5, 4], [4, 5, 2],
     ]
