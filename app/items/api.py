@@ -9,7 +9,8 @@ from litestar import Controller, Request, Response, post
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.items import service
-from app.items.parsing import ImportRejected, detect_format, parse_items
+from app.errors import Invalid
+from app.items.parsing import FORMATS, ImportRejected, detect_format, parse_items
 from app.projects.service import get_project, interface_of, parse_due
 from app.web.requests import database, read_limited
 
@@ -21,7 +22,10 @@ class ItemsApi(Controller):
     @post("/", summary="Import items: a JSON array, JSONL (application/x-ndjson) or CSV, all or nothing (ops)",
           request_max_body_size=None)
     async def import_items(self, request: Request, project_id: int, batch: str | None = None,
-                           due: str | None = None) -> Response[dict[str, Any]]:
+                           due: str | None = None, format: str | None = None) -> Response[dict[str, Any]]:
+        """``format`` (json, jsonl, csv, labelstudio) overrides the Content-Type."""
+        if format is not None and format not in FORMATS:
+            raise Invalid({"format": f"must be one of: {', '.join(FORMATS)}"})
         due_at = parse_due(due)
         limit = request.app.state.settings.max_import_bytes
         body = await read_limited(request, limit)
@@ -30,7 +34,7 @@ class ItemsApi(Controller):
             project = await get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, Role.ops)
             interface = interface_of(project)
-        fmt = detect_format(None, request.headers.get("content-type"), body)
+        fmt = format or detect_format(None, request.headers.get("content-type"), body)
         try:
             records = parse_items(body, fmt, interface)
         except ImportRejected as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -284,3 +285,60 @@ async def test_a_number_too_long_to_read_is_reported_not_a_crash(new_project, op
     problems = response.json()["problems"]
     assert len(problems) == 1 and problems[0]["line"] == 2 and "digits" in problems[0]["message"]
     assert (await stats_of(ops, project["id"]))["totals"]["items"] == 0
+
+
+LABEL_STUDIO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "labelstudio_sentiment.json"
+LABEL_STUDIO_INTERFACE = [
+    {"name": "sentiment", "type": "choice", "options": ["Positive", "Negative", "Neutral"]},
+    {"name": "confidence", "type": "rating", "min": 1, "max": 5},
+]
+
+
+async def test_a_label_studio_export_lands_with_its_annotations(new_project, ops):
+    project = await new_project(interface=LABEL_STUDIO_INTERFACE)
+    response = await ops.post(f"/projects/{project['id']}/items", content=LABEL_STUDIO_FIXTURE.read_bytes(),
+                              params={"batch": "from-ls"}, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    result = response.json()
+    # six tasks by three annotators; the one cancelled annotation is not imported
+    assert (result["created"], result["gold"], result["annotations"]) == (6, 0, 18)
+
+    lines = await export_lines(ops, project["id"])
+    assert [line["external_id"] for line in lines] == ["101", "102", "103", "104", "105", "106"]
+    assert lines[0]["data"] == {"text": "The battery lasts all day and charges fast."}
+    assert all(line["gold"] is False for line in lines)
+    prior = lines[3]["annotations"]
+    assert [(a["external_annotator"], a["source"], a["annotator_id"], a["answer"]) for a in prior] == [
+        ("labelstudio:3", "import", None, {"sentiment": "Neutral", "confidence": 2}),
+        ("labelstudio:5", "import", None, {"sentiment": "Negative", "confidence": 3}),
+        ("labelstudio:8", "import", None, {"sentiment": "Neutral", "confidence": 3}),
+    ]
+    assert {a["external_annotator"] for line in lines for a in line["annotations"]} == {
+        "labelstudio:3", "labelstudio:5", "labelstudio:8"}
+
+
+async def test_format_labelstudio_overrides_the_content_type_and_problems_are_numbered_by_task(new_project, ops):
+    project = await new_project(interface=LABEL_STUDIO_INTERFACE)
+    task = {"id": 1, "data": {"text": "fine"}, "annotations": [
+        {"id": 10, "completed_by": 3, "was_cancelled": False, "result": [
+            {"from_name": "sentiment", "to_name": "text", "type": "choices", "value": {"choices": ["Positive"]}},
+            {"from_name": "confidence", "to_name": "text", "type": "rating", "value": {"rating": 4}}]}]}
+    bad = {"id": 2, "data": {"text": "boxed"}, "annotations": [
+        {"id": 11, "completed_by": {"id": 5, "email": "b@example.org"}, "was_cancelled": False, "result": [
+            {"from_name": "box", "to_name": "image", "type": "rectanglelabels", "value": {"x": 1}}]}]}
+    url = f"/projects/{project['id']}/items"
+
+    response = await ops.post(url, content=json.dumps([task, bad]).encode(), params={"format": "labelstudio"},
+                              headers={"Content-Type": "application/x-ndjson"})
+    assert response.status_code == 422, response.text
+    assert [(p["line"], "rectanglelabels" in p["message"]) for p in response.json()["problems"]] == [(2, True)]
+    assert (await stats_of(ops, project["id"]))["totals"]["items"] == 0
+
+    response = await ops.post(url, content=json.dumps([task]).encode(), params={"format": "labelstudio"},
+                              headers={"Content-Type": "application/x-ndjson"})
+    assert response.status_code == 201, response.text
+    assert (response.json()["created"], response.json()["annotations"], response.json()["format"]) == (1, 1, "labelstudio")
+
+    response = await ops.post(url, json=[task], params={"format": "xml"})
+    assert response.status_code == 422, response.text
+    assert "labelstudio" in response.json()["errors"]["format"]
