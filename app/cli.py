@@ -189,8 +189,8 @@ async def members_add(project_id: int, email: str, role: str, level: int) -> Non
 @main.command("import")
 @click.option("--project", "project_id", required=True, type=int)
 @click.option("--batch", default=None, help="batch name (default: 'default')")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default=None,
-              help="default: from the file name, else sniffed")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv", "labelstudio"]), default=None,
+              help="default: from the file name, else sniffed (a Label Studio JSON export is recognised)")
 @click.option("--due", default=None, help="the batch's due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)")
 @click.option("--as", "actor_email", default=None, help="ops email recorded as the importer")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
