@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from app.accounts.api import AccountsApi
 from app.accounts.auth import PUBLIC_PATHS, AuthMiddleware
 from app.accounts.pages import AccountPages
+from app.agreement.api import AgreementApi
 from app.board.api import BoardApi
 from app.board.live import board_socket
 from app.board.pages import BoardPages
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
-            ReviewApi, ReviewPages,
+            ReviewApi, ReviewPages, AgreementApi,
             AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,
             EscalationsApi, EscalationPages,

@@ -234,9 +234,11 @@ async def import_items(project_id: int, batch: str | None, fmt: str | None, due:
 @main.command()
 @click.option("--project", "project_id", required=True, type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="default: standard output")
+@click.option("--aggregate", type=click.Choice(["majority", "dawid_skene", "none"]), default="majority", show_default=True,
+              help="how each item's label is made from its answers (none: raw answers only)")
 @run_async
-async def export(project_id: int, out: Path | None) -> None:
-    """Stream a project's items and annotations as JSONL."""
+async def export(project_id: int, out: Path | None, aggregate: str) -> None:
+    """Stream a project's items, their aggregated labels and raw annotations as JSONL."""
     from app.errors import DomainError
     from app.export.service import export_jsonl
     from app.projects.service import get_project
@@ -250,7 +252,7 @@ async def export(project_id: int, out: Path | None) -> None:
             fail(exc.message)
         stream = out.open("wb") if out else sys.stdout.buffer
         try:
-            async for chunk in export_jsonl(runtime.db, project_id):
+            async for chunk in export_jsonl(runtime.db, project_id, aggregate=aggregate):
                 stream.write(chunk)
         finally:
             if out:

@@ -28,8 +28,8 @@ class Escalation(SQLModel, table=True):
     item_id: int = Field(sa_type=BigId, foreign_key="item.id")
     annotation_id: int | None = Field(default=None, sa_type=BigId, foreign_key="annotation.id")
     review_task_id: int | None = Field(default=None, sa_type=BigId, foreign_key="reviewtask.id")
-    raised_by: int = Field(foreign_key="user.id")
-    raised_as: str = Field(max_length=20, description="the raiser's role: contributor or reviewer")
+    raised_by: int | None = Field(default=None, foreign_key="user.id", description="empty when Inkwell raised it")
+    raised_as: str = Field(max_length=20, description="the raiser's role: contributor or reviewer, or disagreement")
     note: str
     state: str = Field(default=EscalationState.open, max_length=20)
     specialist_id: int | None = Field(default=None, foreign_key="user.id")

@@ -1,33 +1,44 @@
-"""Streamed JSONL export in constant memory.
+"""Streamed JSONL export.
 
 Items are read a page at a time by id (keyset pagination), each page in its own
 short transaction, so an export of millions never holds a connection or the
-whole dataset: memory is one page, whatever the project's size.
+whole dataset. Each line carries the item's aggregated label (``answer``, with
+``confidence`` per field) and the raw answers alongside; the labels are computed
+first over the whole project (majority vote by default, or Dawid-Skene, which
+needs every answer at once), so memory grows with the number of answers. With
+``aggregate=none`` only one page is ever held, whatever the project's size.
+A specialist's adjudication, where there is one, is the item's label.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, AsyncIterator
 
 from sqlalchemy import select
 
+from app.agreement import service as agreement
 from app.db import Database
 from app.items.models import Item
 from app.models_base import iso, json_default
 from app.projects.models import Batch, Project
 from app.projects.service import interface_of
-from app.work.models import Annotation
+from app.work.models import ADJUDICATE, Annotation
 
 PAGE = 1000
 FORMATS = ("jsonl",)
+AGGREGATES = ("majority", "dawid_skene", "none")
 
 
-async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE) -> AsyncIterator[bytes]:
+async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE,
+                       aggregate: str = "majority") -> AsyncIterator[bytes]:
     async with db.transaction() as session:
         project = await session.get(Project, project_id)
         batches = {b.id: b.name for b in (await session.execute(select(Batch).where(Batch.project_id == project_id))).scalars()}
+        answers = await agreement.load_answers(session, project_id, for_labels=True) if aggregate != "none" else None
     interface = interface_of(project)
+    labels = await asyncio.to_thread(agreement.aggregate, interface, answers, aggregate) if answers else {}
     after = 0
     while True:
         async with db.transaction() as session:
@@ -39,10 +50,28 @@ async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE) -> 
             for annotation in (await session.execute(select(Annotation).where(Annotation.item_id.in_([i.id for i in items]))
                                                      .order_by(Annotation.id))).scalars():
                 annotations.setdefault(annotation.item_id, []).append(annotation)
-        lines = [json.dumps(_line(item, batches, annotations.get(item.id, []), interface),
+        lines = [json.dumps(_line(item, batches, annotations.get(item.id, []), interface)
+                            | _label(item, annotations.get(item.id, []), labels, aggregate, interface),
                             default=json_default, ensure_ascii=False) for item in items]
         yield ("\n".join(lines) + "\n").encode()
         after = items[-1].id
+
+
+def _label(item: Item, annotations: list[Annotation], labels: dict[int, dict[str, Any]], method: str,
+           interface) -> dict[str, Any]:
+    """The item's label: a specialist's adjudication if any, else the aggregate of its answers."""
+    if method == "none" or item.is_gold:
+        return {}
+    adjudicated = [a for a in annotations if a.stage == ADJUDICATE]
+    if adjudicated:
+        answer = adjudicated[-1].answer
+        return {"answer": _export_answer(interface, answer), "confidence": {name: 1.0 for name in answer},
+                "aggregation": "adjudicated"}
+    fields = labels.get(item.id)
+    if not fields:
+        return {"answer": None, "confidence": None, "aggregation": method}
+    return {"answer": {name: f["label"] for name, f in fields.items()},
+            "confidence": {name: f["confidence"] for name, f in fields.items()}, "aggregation": method}
 
 
 def _export_answer(interface, answer: dict[str, Any]) -> dict[str, Any]:

@@ -104,6 +104,8 @@ COVERED = frozenset({
     "GET /api/v1/me/projects/{project_id:int}/standing",
     "POST /api/v1/projects/{project_id:int}/reviews/next", "POST /api/v1/reviews/{review_id:int}/decide",
     "GET /api/v1/projects/{project_id:int}/review/metrics",
+    "GET /api/v1/projects/{project_id:int}/agreement", "GET /api/v1/projects/{project_id:int}/aggregate",
+    "GET /api/v1/projects/{project_id:int}/guideline-gaps",
     "GET /projects/{project_id:int}/review", "POST /projects/{project_id:int}/review/next",
     "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
     "POST /projects/{project_id:int}/review/{review_id:int}/decide",
@@ -405,6 +407,9 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                  (403, 404), json={"decision": "approve"})
     await s.call("GET /api/v1/projects/{project_id:int}/review/metrics", s.api, "GET",
                  f"/api/v1/projects/{pid}/review/metrics", refused)
+    for what in ("agreement", "aggregate", "guideline-gaps"):  # analysis is for staff and clients
+        await s.call(f"GET /api/v1/projects/{{project_id:int}}/{what}", s.api, "GET", f"/api/v1/projects/{pid}/{what}",
+                     refused)
 
     await sweep_escalations(s, pid, aid)  # flag, the specialist queue, confirming the guidelines
 

@@ -1,0 +1,229 @@
+"""Agreement for a project: read every independent answer once, compute off the event loop,
+keep the result as a snapshot.
+
+Which answers count: production items only (never gold), each annotator's latest
+answer to an item (a fixed answer replaces the one it fixes), imported prior
+annotations included (their annotator is the name they were imported with).
+Answers as their annotators gave them: a reviewer's edit is not a second opinion.
+
+The numbers take up to a few seconds for a large project, so they are never computed
+inside a page render or a submit: ``refresh`` runs in a thread from a job (and when
+the API is asked for numbers that are behind), and the board shows the snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.agreement.aggregation import dawid_skene, majority_vote, split_multi_choice
+from app.agreement.models import AgreementSnapshot
+from app.agreement.statistics import CATEGORICAL_LEVELS, field_agreement
+from app.db import Database
+from app.events.service import record
+from app.items.models import Item
+from app.models_base import iso, utcnow
+from app.projects.models import Project
+from app.projects.service import interface_of
+from app.work.models import ANNOTATE, FIX, Annotation, ReviewStatus
+from components.base import Component, Interface
+
+AGGREGATION_METHODS = ("majority", "dawid_skene")
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Every counted answer of a project: parallel lists, oldest first."""
+
+    item_ids: list[int]
+    annotators: list[str]
+    answers: list[dict[str, Any]]
+    answered_at: list[datetime]
+    watermark: int
+
+    def triples(self, field: str) -> list[tuple[int, str, Any]]:
+        return [(item, who, answer.get(field)) for item, who, answer in zip(self.item_ids, self.annotators, self.answers)]
+
+
+def annotator_key(user_id: int | None, external: str | None) -> str:
+    """Inkwell people by user id; imported annotators by the name they came with."""
+    return str(user_id) if user_id is not None else f"import:{external or 'unknown'}"
+
+
+#: Independent answers to production items: contributors' own (first answers and fixes) and imported ones.
+COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "import")
+
+
+async def load_answers(session: AsyncSession, project_id: int, *, for_labels: bool = False) -> Answers:
+    """The counted answers. ``for_labels``: the answers a dataset's labels come from instead, i.e.
+    as reviewers left them (their edits applied) and without answers review rejected or replaced."""
+    query = (select(Annotation.id, Annotation.item_id, Annotation.user_id, Annotation.external_annotator,
+                    Annotation.answer, Annotation.reviewed_answer, Annotation.created_at)
+             .join(Item, Item.id == Annotation.item_id)
+             .where(Annotation.project_id == project_id, ~Item.is_gold, COUNTED)
+             .order_by(Annotation.id))
+    if for_labels:
+        query = query.where(Annotation.review_status.not_in([ReviewStatus.rejected, ReviewStatus.revised]))
+    item_ids, annotators, answers, times, watermark = [], [], [], [], 0
+    for annotation_id, item_id, user_id, external, answer, reviewed, created_at in await session.execute(query):
+        item_ids.append(item_id)
+        annotators.append(annotator_key(user_id, external))
+        answers.append((reviewed if for_labels and reviewed else answer) or {})
+        times.append(created_at)
+        watermark = annotation_id
+    return Answers(item_ids, annotators, answers, times, watermark)
+
+
+async def newest_answer(session: AsyncSession, project_id: int) -> int:
+    return (await session.execute(select(func.max(Annotation.id)).where(
+        Annotation.project_id == project_id, COUNTED))).scalar() or 0
+
+
+def categories_of(component: Component) -> list[Any] | None:
+    """The fixed category order statistics need (chance agreement counts unused categories too)."""
+    if component.type == "choice":
+        return [option.value for option in component.options]
+    if component.type == "rating":
+        return list(range(component.min, component.max + 1))
+    return None
+
+
+def agreement_report(interface: Interface, answers: Answers) -> dict[str, Any]:
+    """Every field's statistics at its level of measurement (CPU-bound: run it in a thread)."""
+    fields = {}
+    for component in interface.components:
+        level = getattr(component, "level", None)
+        if level is None:
+            continue
+        fields[component.name] = field_agreement(answers.triples(component.name), level,
+                                                 categories=categories_of(component))
+    return {"fields": fields, "answers": len(answers.item_ids), "items": len(set(answers.item_ids))}
+
+
+def aggregate(interface: Interface, answers: Answers, method: str) -> dict[int, dict[str, Any]]:
+    """One label per item and categorical field (multi_choice: the options most annotators chose),
+    with a confidence; numbers and free text have no label to vote on."""
+    labels: dict[int, dict[str, Any]] = {}
+    for component in interface.components:
+        level = getattr(component, "level", None)
+        if level in CATEGORICAL_LEVELS:
+            result = _vote(answers.triples(component.name), categories_of(component), method)
+            for item, label in result.items():
+                labels.setdefault(item, {})[component.name] = {"label": label.label,
+                                                               "confidence": round(label.confidence, 4),
+                                                               "answers": label.answers}
+        elif level == "set":  # each option is a yes/no vote; the label is the options voted in
+            decisions: dict[int, list[tuple[str, Any]]] = {}
+            for option, triples in split_multi_choice(answers.triples(component.name)).items():
+                for item, label in _vote(triples, [False, True], method).items():
+                    decisions.setdefault(item, []).append((option, label))
+            for item, votes in decisions.items():
+                labels.setdefault(item, {})[component.name] = {
+                    "label": sorted(option for option, label in votes if label.label),
+                    "confidence": round(min(label.confidence for _, label in votes), 4),
+                    "answers": max(label.answers for _, label in votes)}
+    return labels
+
+
+def _vote(triples, categories, method: str) -> dict[Hashable, Any]:
+    if method == "dawid_skene":
+        return dawid_skene(triples, categories).labels
+    return majority_vote(triples, categories)
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+async def snapshot(session: AsyncSession, project_id: int) -> AgreementSnapshot | None:
+    return await session.get(AgreementSnapshot, project_id)
+
+
+async def refresh(db: Database, project_id: int, *, force: bool = False) -> AgreementSnapshot | None:
+    """Recompute the project's analysis if answers arrived since the snapshot (or ``force``).
+    Reading is one query; the maths runs in a thread so the event loop keeps serving submits."""
+    async with db.transaction() as session:
+        project = await session.get(Project, project_id)
+        if project is None:
+            return None
+        current = await snapshot(session, project_id)
+        if current is not None and not force and current.watermark >= await newest_answer(session, project_id):
+            return current
+        answers = await load_answers(session, project_id)
+        interface = interface_of(project)
+        items = await _item_info(session, project_id, set(answers.item_ids))
+    started = time.perf_counter()
+    report = await asyncio.to_thread(_full_report, interface, answers, items)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    async with db.transaction() as session:
+        row = await session.get(AgreementSnapshot, project_id, with_for_update=True)
+        if row is not None and row.watermark > answers.watermark:
+            return row  # someone else stored a newer one meanwhile
+        row = row or AgreementSnapshot(project_id=project_id)
+        row.watermark, row.answers, row.report = answers.watermark, len(answers.item_ids), report
+        row.duration_ms, row.computed_at = duration_ms, utcnow()
+        session.add(row)
+        record(session, action="agreement.refreshed", subject_type="project", subject_id=project_id,
+               project_id=project_id, payload={"answers": row.answers, "duration_ms": duration_ms})
+    return row
+
+
+async def _item_info(session: AsyncSession, project_id: int, item_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Labels and metadata for the gap report (the items that have answers)."""
+    if not item_ids:
+        return {}
+    rows = await session.execute(select(Item.id, Item.external_id, Item.data).where(
+        Item.project_id == project_id, ~Item.is_gold))
+    return {item_id: {"external_id": external_id, "data": data} for item_id, external_id, data in rows
+            if item_id in item_ids}
+
+
+def _full_report(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    report = agreement_report(interface, answers)
+    report["gaps"] = guideline_gaps_for(interface, answers, items)
+    return report
+
+
+def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Where disagreement concentrates (app.agreement.gaps), from the same answers."""
+    try:
+        from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps
+    except ImportError:  # pragma: no cover - built alongside
+        return {}
+    fields = {}
+    for component in interface.components:
+        level = getattr(component, "level", None)
+        if level is None:
+            continue
+        rows = [AnswerRow(item, who, answer.get(component.name), at)
+                for item, who, answer, at in zip(answers.item_ids, answers.annotators, answers.answers,
+                                                 answers.answered_at)]
+        fields[component.name] = (level, rows)
+    infos = {item_id: ItemInfo(item_id, _item_label(info), _metadata(info["data"]))
+             for item_id, info in items.items()}
+    return guideline_gaps(fields, infos)
+
+
+def _item_label(info: dict[str, Any]) -> str:
+    if info.get("external_id"):
+        return str(info["external_id"])
+    text = next((v for v in (info.get("data") or {}).values() if isinstance(v, str)), "")
+    return text[:80]
+
+
+def _metadata(data: Any) -> dict[str, Any]:
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def snapshot_json(row: AgreementSnapshot | None) -> dict[str, Any]:
+    if row is None:
+        return {"fields": {}, "answers": 0, "items": 0, "computed_at": None}
+    report = dict(row.report)
+    report.pop("gaps", None)
+    return report | {"computed_at": iso(row.computed_at), "watermark": row.watermark, "duration_ms": row.duration_ms}
