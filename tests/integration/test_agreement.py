@@ -89,3 +89,24 @@ async def test_dawid_skene_is_offered_through_the_api(analysed, ops):
     result = await ops.ok("GET", f"/projects/{analysed['id']}/aggregate", params={"method": "dawid_skene"})
     assert result["method"] == "dawid_skene" and len(result["items"]) == 12
     assert all(0 < row["fields"]["label"]["confidence"] <= 1 for row in result["items"])
+
+
+async def test_a_label_studio_export_is_analysed_like_answers_made_here(ops):
+    """tests/fixtures/labelstudio_sentiment.json: 6 tasks x 3 annotators (plus one cancelled annotation)."""
+    from app.config import ROOT
+
+    project = await ops.ok("POST", "/projects", json={
+        "name": "From Label Studio", "purpose": "Analyse earlier labelling", "interface": [
+            {"name": "sentiment", "type": "choice", "options": ["Positive", "Negative", "Neutral"]},
+            {"name": "confidence", "type": "rating", "min": 1, "max": 5}]})
+    tasks = json.loads((ROOT / "tests" / "fixtures" / "labelstudio_sentiment.json").read_text())
+    imported = await ops.ok("POST", f"/projects/{project['id']}/items", json=tasks)
+    assert imported["annotations"] == 18
+    sentiment = (await ops.ok("GET", f"/projects/{project['id']}/agreement"))["fields"]["sentiment"]
+    assert sentiment["items"] == 6
+    assert round(sentiment["percent_agreement"], 3) == 0.667
+    assert round(sentiment["krippendorff_alpha"], 3) == 0.523
+    assert round(sentiment["fleiss_kappa"], 3) == 0.495
+    assert set(sentiment["pairwise_cohen_kappa"]) == {
+        "import:labelstudio:3|import:labelstudio:5", "import:labelstudio:3|import:labelstudio:8",
+        "import:labelstudio:5|import:labelstudio:8"}
