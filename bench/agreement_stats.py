@@ -10,8 +10,11 @@ accuracy between 0.55 and 0.95. One field per level of measurement:
 * set: subsets of 8 options (an error drops or adds an option);
 * text: short phrases, an error adds a typo.
 
-Times ``field_agreement`` for each level (best of ``--repeat``), and majority
-vote plus Dawid-Skene on the nominal field, and prints a table. The target is
+Times ``field_agreement`` for each level (best of ``--repeat``), majority
+vote plus Dawid-Skene on the nominal field, and the guideline-gap report on the
+nominal field and on nominal plus ordinal (answers spread over 30 days, items
+with a 12-value category, a unique id and a text excerpt as metadata), and
+prints a table. The target is
 under 2 s for the whole per-field result. Building the triples is not timed:
 in the platform they come out of a database query.
 
@@ -32,7 +35,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
 from app.agreement.aggregation import dawid_skene, majority_vote  # noqa: E402
+from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps  # noqa: E402
 from app.agreement.statistics import field_agreement  # noqa: E402
 
 OPTIONS = [f"option-{index}" for index in range(8)]
@@ -114,10 +120,13 @@ def main() -> None:
     )
     print(f"{'what':<28}{'seconds':>9}  {'alpha':>7} {'fleiss':>7} {'ac1':>7} {'pct':>7} {'pairs':>6}  note")
     nominal_triples = None
+    gap_triples = {}
     for level in ("nominal", "ordinal", "interval", "ratio", "set", "text"):
         triples = list(zip(item_keys, annotator_keys, field_values(level, item, wrong, rng)))
         if level == "nominal":
             nominal_triples = triples
+        if level in ("nominal", "ordinal"):
+            gap_triples[level] = triples
         seconds, report = best_time(lambda: field_agreement(triples, level), args.repeat)
         print(
             f"{'field_agreement ' + level:<28}{seconds:>9.3f}  {_fmt(report['krippendorff_alpha'])} "
@@ -132,6 +141,34 @@ def main() -> None:
         f"{'dawid_skene nominal':<28}{seconds:>9.3f}  {len(result.labels)} labels, "
         f"{result.iterations} iterations, converged={result.converged}"
     )
+    gap_fields, items = gap_input(gap_triples, args.items, rng)
+    for what, names in (("1 field", ["nominal"]), ("2 fields", ["nominal", "ordinal"])):
+        chosen = {name: gap_fields[name] for name in names}
+        seconds, report = best_time(lambda: guideline_gaps(chosen, items), args.repeat)
+        print(
+            f"{'guideline_gaps ' + what:<28}{seconds:>9.3f}  {report['overall']['items']} items, "
+            f"{len(report['trend'])} days, {len(report['groups'])} groups"
+        )
+
+
+def gap_input(
+    triples: dict[str, list[tuple]], items: int, rng: np.random.Generator
+) -> tuple[dict[str, tuple[str, list[AnswerRow]]], dict[int, ItemInfo]]:
+    """The guideline-gap report's input: answers dated over 30 days, items with metadata."""
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    some = next(iter(triples.values()))
+    minutes = rng.integers(0, 60 * 24 * 30, size=len(some)).tolist()
+    times = [start + timedelta(minutes=minute) for minute in minutes]
+    fields = {
+        level: (level, [AnswerRow(item, annotator, value, at) for (item, annotator, value), at in zip(rows, times)])
+        for level, rows in triples.items()
+    }
+    categories = [f"category-{c}" for c in range(12)]
+    infos = {
+        key: ItemInfo(key, f"item {key}", {"category": categories[key % 12], "id": f"ext-{key}", "text": f"text {key}"})
+        for key in range(items)
+    }
+    return fields, infos
 
 
 def _fmt(value: float | None) -> str:
