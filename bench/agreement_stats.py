@@ -10,13 +10,13 @@ accuracy between 0.55 and 0.95. One field per level of measurement:
 * set: subsets of 8 options (an error drops or adds an option);
 * text: short phrases, an error adds a typo.
 
-Times ``field_agreement`` for each level (best of ``--repeat``), majority
-vote plus Dawid-Skene on the nominal field, and the guideline-gap report on the
+Times ``field_agreement`` for each level (best of ``--repeat``), majority vote
+plus Dawid-Skene on the nominal field, and the guideline-gap report on the
 nominal field and on nominal plus ordinal (answers spread over 30 days, items
 with a 12-value category, a unique id and a text excerpt as metadata), and
-prints a table. The target is
-under 2 s for the whole per-field result. Building the triples is not timed:
-in the platform they come out of a database query.
+prints a table. The target is under 2 s for the whole per-field result.
+Building the triples is not timed: in the platform they come out of a database
+query.
 
     .venv/bin/python -m bench.agreement_stats [--items 100000] [--annotators 15]
 """
@@ -28,14 +28,13 @@ import string
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from datetime import datetime, timedelta, timezone  # noqa: E402
 
 from app.agreement.aggregation import dawid_skene, majority_vote  # noqa: E402
 from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps  # noqa: E402
