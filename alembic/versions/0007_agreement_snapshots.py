@@ -1,4 +1,4 @@
-"""agreement snapshots; escalations Inkwell raises itself (disagreement) have no raiser
+"""agreement snapshots; escalations Inkwell raises itself (disagreement) have no raiser; extra annotators per item
 
 Revision ID: 5a9f62de0022
 Revises: 34fb06c6488b
@@ -38,6 +38,8 @@ def upgrade() -> None:
         batch_op.alter_column('raised_by',
                existing_type=sa.INTEGER(),
                nullable=True)
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('overlap_extra', sa.Integer(), nullable=False, server_default='0'))
 
     # ### end Alembic commands ###
 
@@ -50,5 +52,7 @@ def downgrade() -> None:
                existing_type=sa.INTEGER(),
                nullable=False)
 
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.drop_column('overlap_extra')
     op.drop_table('agreementsnapshot')
     # ### end Alembic commands ###

@@ -34,4 +34,6 @@ class Item(SQLModel, table=True):
     gold_explanation: str | None = None
     open_slots: int = Field(description="overlap minus live leases and answers")
     answers: int = 0
+    overlap_extra: int = Field(default=0, description="annotators added beyond the project's overlap because "
+                                                      "the first ones disagreed")
     created_at: datetime = Field(default_factory=utcnow)

@@ -39,7 +39,7 @@ async def import_records(session: AsyncSession, project: Project, records: list[
     rows = [{
         "project_id": project.id, "batch_id": batch.id, "external_id": r.external_id, "data": r.data,
         "is_gold": r.gold is not None, "gold_answer": r.gold, "gold_explanation": r.explanation,
-        "open_slots": project.overlap, "answers": 0, "created_at": now,
+        "open_slots": project.overlap, "answers": 0, "overlap_extra": 0, "created_at": now,
     } for r in records]
     with_annotations = any(r.annotations for r in records)
     annotation_rows: list[dict] = []

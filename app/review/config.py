@@ -1,6 +1,7 @@
-"""The review pipeline as ops set it: ordered stages after annotation, and the error tags.
+"""The review pipeline as ops set it: ordered stages after annotation, the error tags, and
+what happens when an item's annotators disagree.
 
-Stored on the project as ``{"stages": [...], "tags": [...]}``. Each answer
+Stored on the project as ``{"stages": [...], "tags": [...], "disagreement": {...}}``. Each answer
 copies the stages as they are when it comes in (its route), so changing the
 pipeline never reroutes answers already in flight.
 """
@@ -20,20 +21,28 @@ NAME_LIMIT = 100
 TAG_LIMIT = 60
 
 
+#: What happens when an item's annotators agree less than ``threshold`` (share of agreeing pairs over
+#: the categorical fields): nothing, ask more annotators (up to ``max_overlap``), or a specialist decides.
+DISAGREEMENT_ACTIONS = ("off", "more_annotators", "adjudicate")
+DISAGREEMENT_DEFAULT = {"action": "off", "threshold": 0.5, "max_overlap": 5}
+MAX_OVERLAP = 20
+
+
 def stored(review: dict[str, Any] | None) -> dict[str, Any]:
-    """The project's saved pipeline, empty lists where nothing was set."""
+    """The project's saved pipeline, defaults where nothing was set."""
     review = review or {}
-    return {"stages": list(review.get("stages") or []), "tags": list(review.get("tags") or [])}
+    return {"stages": list(review.get("stages") or []), "tags": list(review.get("tags") or []),
+            "disagreement": DISAGREEMENT_DEFAULT | (review.get("disagreement") or {})}
 
 
 def normalise(review: Any) -> dict[str, Any]:
     """Check a pipeline as ops sent it; 422 naming the exact setting that is wrong."""
     if review is None:
-        return {"stages": [], "tags": []}
+        return stored(None)
     if not isinstance(review, dict):
         raise Invalid({"review": "must be an object with stages and tags"})
     errors: dict[str, str] = {}
-    unknown = set(review) - {"stages", "tags"}
+    unknown = set(review) - {"stages", "tags", "disagreement"}
     if unknown:
         errors["review"] = f"unknown settings: {', '.join(sorted(unknown))}"
     stages = review.get("stages") or []
@@ -53,9 +62,30 @@ def normalise(review: Any) -> dict[str, Any]:
                 errors[f"review.tags[{index}]"] = f"{tag.strip()!r} is listed twice"
             else:
                 clean_tags.append(tag.strip())
+    disagreement = _disagreement(review.get("disagreement"), errors)
     if errors:
         raise Invalid(errors, message="the review pipeline is not valid")
-    return {"stages": clean_stages, "tags": clean_tags}
+    return {"stages": clean_stages, "tags": clean_tags, "disagreement": disagreement}
+
+
+def _disagreement(raw: Any, errors: dict[str, str]) -> dict[str, Any]:
+    if raw is None:
+        return dict(DISAGREEMENT_DEFAULT)
+    if not isinstance(raw, dict):
+        errors["review.disagreement"] = "must be an object with action, threshold and max_overlap"
+        return dict(DISAGREEMENT_DEFAULT)
+    merged = DISAGREEMENT_DEFAULT | raw
+    if set(raw) - set(DISAGREEMENT_DEFAULT):
+        errors["review.disagreement"] = f"unknown settings: {', '.join(sorted(set(raw) - set(DISAGREEMENT_DEFAULT)))}"
+    if merged["action"] not in DISAGREEMENT_ACTIONS:
+        errors["review.disagreement.action"] = f"must be one of: {', '.join(DISAGREEMENT_ACTIONS)}"
+    threshold = merged["threshold"]
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        errors["review.disagreement.threshold"] = "must be a fraction above 0 and at most 1"
+    if type(merged["max_overlap"]) is not int or not 2 <= merged["max_overlap"] <= MAX_OVERLAP:
+        errors["review.disagreement.max_overlap"] = f"must be a whole number from 2 to {MAX_OVERLAP}"
+    return {"action": merged["action"], "threshold": float(threshold) if isinstance(threshold, (int, float)) else threshold,
+            "max_overlap": merged["max_overlap"]}
 
 
 def _stage(stage: Any, index: int, errors: dict[str, str]) -> dict[str, Any]:

@@ -71,7 +71,8 @@ class ReviewPages(Controller):
         pipeline = review_config.stored(project.review)
         return Template("review/settings.html", context={
             "user": request.user, "project": project, "stages": pipeline["stages"], "tags": pipeline["tags"],
-            "errors": {}, "saved": saved, "on_reject": review_config.ON_REJECT})
+            "errors": {}, "saved": saved, "on_reject": review_config.ON_REJECT,
+            "disagreement": pipeline["disagreement"], "actions": review_config.DISAGREEMENT_ACTIONS})
 
     @post("/settings")
     async def save_settings(self, request: Request, project_id: int) -> Template | Redirect:
@@ -85,18 +86,23 @@ class ReviewPages(Controller):
                            "share": _share(form.get(f"stage-{index}-share")),
                            "on_reject": str(form.get(f"stage-{index}-on_reject") or "")})
         tags = [line.strip() for line in str(form.get("tags") or "").splitlines() if line.strip()]
+        disagreement = {"action": str(form.get("disagreement-action") or "off"),
+                        "threshold": _share(form.get("disagreement-threshold")),
+                        "max_overlap": _number(form.get("disagreement-max_overlap"), int)}
         try:
             async with database(request).transaction() as session:
                 project = await get_project(session, project_id, for_update=True)
                 await accounts.require_role(session, request.user, project_id, Role.ops)
                 await update_project(session, project, actor=request.user,
-                                     changes={"review": {"stages": stages, "tags": tags}})
+                                     changes={"review": {"stages": stages, "tags": tags,
+                                                         "disagreement": disagreement}})
         except Invalid as exc:
             async with database(request).transaction() as session:
                 project = await get_project(session, project_id)
             return Template("review/settings.html", status_code=422, context={
                 "user": request.user, "project": project, "stages": stages, "tags": tags, "errors": exc.errors,
-                "saved": False, "on_reject": review_config.ON_REJECT})
+                "saved": False, "on_reject": review_config.ON_REJECT, "disagreement": disagreement,
+                "actions": review_config.DISAGREEMENT_ACTIONS})
         return Redirect(f"/projects/{project_id}/review/settings?saved=true", status_code=303)
 
     @get("/{review_id:int}")

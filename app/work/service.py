@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import Role, User
 from app.accounts.service import require_role
+from app.agreement import routing
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
@@ -263,9 +264,11 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         await quality.after_answer(session, project, assignment, annotation, item, warnings, now)
     if assignment.stage == ANNOTATE:
         answers = (await connection.execute(_ANSWERED, {"item_id": assignment.item_id})).scalar_one()
+        complete = answers == project.overlap + item.overlap_extra
+        reopened = await routing.on_item_answered(session, project, item.id, now) if complete else 0
         await _count_answer(session, assignment.project_id, assignment.batch_id, assignment.id, now)
         await _bump_batch(session, assignment.batch_id, user.id, now, leases_active=-1, annotations_submitted=1,
-                          items_completed=1 if answers == project.overlap else 0)
+                          items_completed=1 if complete and not reopened else 0, items_queued=reopened)
     return Submission(annotation, replayed=False)
 
 
@@ -301,7 +304,8 @@ async def reopen_for_others(session: AsyncSession, *, item_id: int, person_id: i
         update(Item).where(Item.id == item_id)
         .values(open_slots=Item.open_slots + 1, answers=Item.answers - 1)
         .returning(Item.open_slots, Item.answers, Item.batch_id,
-                   select(Project.overlap).where(Project.id == Item.project_id).scalar_subquery()))).one()
+                   select(Project.overlap).where(Project.id == Item.project_id).scalar_subquery() + Item.overlap_extra)
+    )).one()
     await _bump_batch(session, batch_id, person_id, now, items_queued=1 if open_slots == 1 else 0,
                       items_completed=-1 if answers + 1 == overlap else 0, annotations_submitted=-1)
 

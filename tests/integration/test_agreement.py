@@ -110,3 +110,44 @@ async def test_a_label_studio_export_is_analysed_like_answers_made_here(ops):
     assert set(sentiment["pairwise_cohen_kappa"]) == {
         "import:labelstudio:3|import:labelstudio:5", "import:labelstudio:3|import:labelstudio:8",
         "import:labelstudio:5|import:labelstudio:8"}
+
+
+DISAGREE = {"text": "The parcel came late but the lamp is lovely"}
+
+
+async def answer_as(api, project_id: int, sentiment: str) -> None:
+    lease = await api.ok("POST", f"/projects/{project_id}/next", status=200)
+    await api.ok("POST", f"/assignments/{lease['assignment']['id']}/submit", json={"answer": {"sentiment": sentiment}})
+
+
+async def test_disagreement_asks_for_more_annotators_up_to_the_maximum(new_project, new_user, ops):
+    project = await new_project(items=1, overlap=2, launch=True, review={
+        "disagreement": {"action": "more_annotators", "threshold": 0.6, "max_overlap": 3}})
+    people = [(await new_user("contributor", project["id"]))[1] for _ in range(4)]
+    await answer_as(people[0], project["id"], "pos")
+    await answer_as(people[1], project["id"], "neg")  # 0 of 1 pairs agree: one more annotator
+    stats = await ops.ok("GET", f"/projects/{project['id']}/stats")
+    assert (stats["totals"]["completed"], stats["totals"]["queued"]) == (0, 1)
+    await answer_as(people[2], project["id"], "neu")  # still split, but the maximum (3) is reached
+    assert (await people[3].post(f"/projects/{project['id']}/next")).status_code == 204
+    stats = await ops.ok("GET", f"/projects/{project['id']}/stats")
+    assert (stats["totals"]["completed"], stats["totals"]["queued"]) == (1, 0)
+
+
+async def test_disagreement_can_go_straight_to_a_specialist(new_project, new_user, ops):
+    project = await new_project(items=2, overlap=2, launch=True, review={
+        "disagreement": {"action": "adjudicate", "threshold": 0.6}})
+    alice, bob = (await new_user("contributor", project["id"]))[1], (await new_user("contributor", project["id"]))[1]
+    await answer_as(alice, project["id"], "pos")
+    await answer_as(bob, project["id"], "neg")
+    await answer_as(alice, project["id"], "pos")
+    await answer_as(bob, project["id"], "pos")  # the second item agrees: no escalation
+    _, specialist = await new_user("specialist", project["id"])
+    queue = (await specialist.ok("GET", f"/projects/{project['id']}/escalations", params={"state": "open"}))["escalations"]
+    assert len(queue) == 1 and queue[0]["raised_as"] == "disagreement" and "disagree" in queue[0]["note"]
+
+
+async def test_a_bad_disagreement_rule_is_refused_at_the_setting(ops):
+    response = await ops.post("/projects", json={"name": "P", "purpose": "x", "interface": [
+        {"name": "s", "type": "choice", "options": ["a", "b"]}], "review": {"disagreement": {"action": "vote"}}})
+    assert response.status_code == 422 and "review.disagreement.action" in response.json()["errors"]

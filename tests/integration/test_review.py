@@ -201,3 +201,22 @@ async def test_only_the_holder_decides_and_contributors_cannot_review(new_projec
     assert (await other.post(f"/reviews/{task['id']}/decide", json={"decision": "approve"})).status_code == 403
     assert (await alice.post(f"/projects/{project['id']}/reviews/next")).status_code == 403
     assert (await alice.post(f"/reviews/{task['id']}/decide", json={"decision": "approve"})).status_code == 403
+
+
+async def test_ops_set_the_stages_tags_and_routing_in_the_settings_page(ops, new_project, browser):
+    project = await new_project()
+    page = browser
+    response = await page.post(f"/projects/{project['id']}/review/settings", {
+        "stage-0-name": "Check", "stage-0-level": "1", "stage-0-share": "100", "stage-0-on_reject": "same_contributor",
+        "stage-1-name": "Spot audit", "stage-1-level": "2", "stage-1-share": "20", "stage-1-on_reject": "escalate",
+        "tags": "wrong label\nmissing rationale\n", "disagreement-action": "more_annotators",
+        "disagreement-threshold": "60", "disagreement-max_overlap": "4"})
+    assert response.status_code in (200, 303)
+    saved = (await ops.ok("GET", f"/projects/{project['id']}"))["review"]
+    assert saved["stages"][1] == {"name": "Spot audit", "level": 2, "share": 0.2, "on_reject": "escalate"}
+    assert saved["tags"] == ["wrong label", "missing rationale"]
+    assert saved["disagreement"] == {"action": "more_annotators", "threshold": 0.6, "max_overlap": 4}
+    refused = await page.post(f"/projects/{project['id']}/review/settings", {
+        "stage-0-name": "Check", "stage-0-level": "9", "stage-0-share": "100", "stage-0-on_reject": "same_contributor"})
+    assert refused.status_code == 422 and "must be a whole number from 1 to 5" in refused.text
+    assert 'value="Check"' in refused.text  # what was typed is kept
