@@ -15,6 +15,7 @@ from app.accounts.api import AccountsApi
 from app.accounts.auth import PUBLIC_PATHS, AuthMiddleware
 from app.accounts.pages import AccountPages
 from app.agreement.api import AgreementApi
+from app.agreement.pages import AgreementPages
 from app.board.api import BoardApi
 from app.board.live import board_socket
 from app.board.pages import BoardPages
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
-            ReviewApi, ReviewPages, AgreementApi,
+            ReviewApi, ReviewPages, AgreementApi, AgreementPages,
             AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,
             EscalationsApi, EscalationPages,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, Role
+from app.agreement.models import AgreementSnapshot
 from app.events.models import Event
 from app.models_base import epoch_minute, iso, utcnow
 from app.projects.models import BATCH_COUNTERS, Batch, BatchCounterShard, Project, ProjectStatus
@@ -67,6 +68,8 @@ class BoardStats:
     blockers: list[str]
     #: answers waiting and in hand at each review stage
     review: list[dict[str, Any]] = field(default_factory=list)
+    #: the latest agreement snapshot, summarised (computed by a job, never here)
+    agreement: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -132,7 +135,22 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
     review = await review_backlog(session, project)
     return BoardStats(project_id=project.id, name=project.name, status=project.status, overlap=project.overlap,
                       version=version, generated_at=iso(now), totals=totals, batches=rows, blockers=blockers,
-                      review=review)
+                      review=review, agreement=await _agreement_summary(session, project.id))
+
+
+async def _agreement_summary(session: AsyncSession, project_id: int) -> dict[str, Any] | None:
+    """Per field alpha and percent agreement, and where disagreement concentrates; no identities."""
+    row = await session.get(AgreementSnapshot, project_id)
+    if row is None or not row.report.get("fields"):
+        return None
+    gaps = row.report.get("gaps") or {}
+    summary = gaps.get("summary") or {}
+    return {"computed_at": iso(row.computed_at), "answers": row.answers,
+            "fields": {name: {"level": f.get("level"), "alpha": f.get("krippendorff_alpha"),
+                              "percent": f.get("percent_agreement"), "items": f.get("items")}
+                       for name, f in row.report["fields"].items()},
+            "confusion": (gaps.get("confusion") or [])[:3],
+            "summary": [summary[k] for k in ("overall", "confusion", "groups", "trend") if summary.get(k)]}
 
 
 _NO_CHANGE: dict[str, Any] = {**{name: 0 for name in BATCH_COUNTERS}, "last_activity_at": None}

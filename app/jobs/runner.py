@@ -11,11 +11,13 @@ import logging
 
 from app.config import Settings
 from app.db import Database
-from app.jobs.tasks import reclaim_expired_leases
+from app.jobs.tasks import refresh_agreement, reclaim_expired_leases
 
 log = logging.getLogger(__name__)
 
 RECLAIM_EVERY_SECONDS = 5.0
+#: Agreement is refreshed every this many reclaim rounds (so at most every 10 s) when answers arrived.
+AGREEMENT_EVERY_ROUNDS = 2
 
 
 class JobRunner:
@@ -29,12 +31,19 @@ class JobRunner:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def _loop(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(RECLAIM_EVERY_SECONDS)
+            rounds += 1
             try:
                 await reclaim_expired_leases(self.db)
             except Exception:
                 log.exception("reclaiming expired leases failed")
+            if rounds % AGREEMENT_EVERY_ROUNDS == 0:
+                try:
+                    await refresh_agreement(self.db)
+                except Exception:
+                    log.exception("refreshing agreement failed")
 
     async def stop(self) -> None:
         if self._task is not None:

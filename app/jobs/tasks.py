@@ -15,3 +15,25 @@ async def reclaim_expired_leases(db: Database) -> int:
         total += reclaimed
         if reclaimed < 500:
             return total
+
+
+async def refresh_agreement(db: Database) -> int:
+    """Bring the agreement snapshot of every live project with new answers up to date (the board
+    shows the snapshot; computing it never happens inside a submit or a page render)."""
+    from sqlalchemy import select
+
+    from app.agreement import service as agreement
+    from app.projects.models import Project, ProjectStatus
+
+    async with db.transaction() as session:
+        live = list((await session.execute(select(Project.id).where(
+            Project.status.in_([ProjectStatus.live, ProjectStatus.paused])))).scalars())
+    refreshed = 0
+    for project_id in live:
+        async with db.transaction() as session:
+            current = await agreement.snapshot(session, project_id)
+            newest = await agreement.newest_answer(session, project_id)
+        if newest and (current is None or current.watermark < newest):
+            await agreement.refresh(db, project_id)
+            refreshed += 1
+    return refreshed

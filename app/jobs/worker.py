@@ -6,7 +6,7 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from app.config import get_settings
-from app.jobs.tasks import reclaim_expired_leases
+from app.jobs.tasks import refresh_agreement, reclaim_expired_leases
 from app.runtime import standalone_runtime
 
 settings = get_settings()
@@ -25,9 +25,14 @@ async def reclaim_job(ctx: dict) -> int:
     return await reclaim_expired_leases(ctx["runtime"].db)
 
 
+async def agreement_job(ctx: dict) -> int:
+    return await refresh_agreement(ctx["runtime"].db)
+
+
 class WorkerSettings:
-    functions = [reclaim_job]
-    cron_jobs = [cron(reclaim_job, second=set(range(0, 60, 5)), run_at_startup=True)]
+    functions = [reclaim_job, agreement_job]
+    cron_jobs = [cron(reclaim_job, second=set(range(0, 60, 5)), run_at_startup=True),
+                 cron(agreement_job, second=set(range(0, 60, 10)), unique=True, timeout=300)]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(settings.redis_url or "redis://127.0.0.1:6379")

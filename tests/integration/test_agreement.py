@@ -151,3 +151,66 @@ async def test_a_bad_disagreement_rule_is_refused_at_the_setting(ops):
     response = await ops.post("/projects", json={"name": "P", "purpose": "x", "interface": [
         {"name": "s", "type": "choice", "options": ["a", "b"]}], "review": {"disagreement": {"action": "vote"}}})
     assert response.status_code == 422 and "review.disagreement.action" in response.json()["errors"]
+
+
+async def crowd_with_a_gap(new_project, new_user, ops) -> tuple[dict, list[dict]]:
+    """Three contributors, six items in two categories; they agree on "shipping" and split on "returns"."""
+    project = await new_project(overlap=3, launch=False)
+    await ops.ok("POST", f"/projects/{project['id']}/items", json=[
+        {"text": f"review {i}", "category": "shipping" if i < 3 else "returns"} for i in range(6)])
+    await ops.ok("POST", f"/projects/{project['id']}/items", params={"batch": "gold"},
+                 json=[{"data": {"text": "gold check"}, "gold": {"sentiment": "pos"}}])
+    await ops.ok("POST", f"/projects/{project['id']}/launch")
+    people = [await new_user("contributor", project["id"]) for _ in range(3)]
+    plans = [["pos", "pos", "pos", "neg", "neu", "neg"],
+             ["pos", "pos", "pos", "neu", "neg", "neu"],
+             ["pos", "pos", "pos", "neg", "neg", "neu"]]
+    for (_, api), plan in zip(people, plans):
+        for sentiment in plan:
+            await answer_as(api, project["id"], sentiment)
+    return project, [user for user, _ in people]
+
+
+async def test_the_gap_report_names_the_confused_labels_and_the_weak_category(new_project, new_user, ops):
+    project, people = await crowd_with_a_gap(new_project, new_user, ops)
+    gaps = await ops.ok("GET", f"/projects/{project['id']}/guideline-gaps")
+    top = gaps["confusion"][0]
+    assert (top["field"], {top["a"], top["b"]}) == ("sentiment", {"neg", "neu"})
+    assert top["count"] == 6  # each returns item has answers like (neg, neu, neg): 2 of its 3 pairs are neg|neu
+    weakest = gaps["groups"][0]
+    assert (weakest["key"], weakest["value"], weakest["items"]) == ("category", "returns", 3)
+    assert sorted(d["label"] for d in gaps["disputed_items"]) == ["review 3", "review 4", "review 5"]
+    ops_names = {c["annotator"] for c in gaps["contributors"]}
+    assert ops_names <= {p["name"] for p in people}
+
+
+async def test_clients_get_a_printable_gap_report_and_csv_without_identities(new_project, new_user, ops):
+    project, people = await crowd_with_a_gap(new_project, new_user, ops)
+    client_user, client = await new_user("client", project["id"])
+    from tests.integration.conftest import Browser
+
+    page = await Browser(ops.base_url).login(client_user["email"], "password-123")
+    try:
+        printable = await page.http.get(f"/projects/{project['id']}/guideline-gaps")
+        assert printable.status_code == 200
+        assert "returns" in printable.text and "neg" in printable.text
+        csv = await page.http.get(f"/projects/{project['id']}/guideline-gaps.csv")
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        assert "Confused label pairs" in csv.text or "confus" in csv.text.lower()
+        for person in people:
+            for leak in (person["name"], person["email"]):
+                assert leak not in printable.text and leak not in csv.text
+        assert (await page.http.get(f"/projects/{project['id']}/agreement")).status_code == 403
+    finally:
+        await page.aclose()
+    api_view = await client.ok("GET", f"/projects/{project['id']}/guideline-gaps")
+    assert all(c["annotator"].startswith("Contributor ") for c in api_view["contributors"])
+
+
+async def test_the_board_shows_the_latest_agreement_snapshot(new_project, new_user, ops):
+    project, _ = await crowd_with_a_gap(new_project, new_user, ops)
+    await ops.ok("GET", f"/projects/{project['id']}/agreement")  # brings the snapshot up to date
+    stats = await ops.ok("GET", f"/projects/{project['id']}/stats")
+    sentiment = stats["agreement"]["fields"]["sentiment"]
+    assert sentiment["level"] == "nominal" and sentiment["items"] == 6
+    assert any("neg" in line and "neu" in line for line in stats["agreement"]["summary"])

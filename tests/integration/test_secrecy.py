@@ -106,6 +106,8 @@ COVERED = frozenset({
     "GET /api/v1/projects/{project_id:int}/review/metrics",
     "GET /api/v1/projects/{project_id:int}/agreement", "GET /api/v1/projects/{project_id:int}/aggregate",
     "GET /api/v1/projects/{project_id:int}/guideline-gaps",
+    "GET /projects/{project_id:int}/agreement", "GET /projects/{project_id:int}/guideline-gaps",
+    "GET /projects/{project_id:int}/guideline-gaps.csv",
     "GET /projects/{project_id:int}/review", "POST /projects/{project_id:int}/review/next",
     "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
     "POST /projects/{project_id:int}/review/{review_id:int}/decide",
@@ -461,6 +463,9 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
                        ("GET /projects/{project_id:int}/review", f"/projects/{pid}/review"),
                        ("GET /projects/{project_id:int}/review/metrics", f"/projects/{pid}/review/metrics"),
                        ("GET /projects/{project_id:int}/review/settings", f"/projects/{pid}/review/settings"),
+                       ("GET /projects/{project_id:int}/agreement", f"/projects/{pid}/agreement"),
+                       ("GET /projects/{project_id:int}/guideline-gaps", f"/projects/{pid}/guideline-gaps"),
+                       ("GET /projects/{project_id:int}/guideline-gaps.csv", f"/projects/{pid}/guideline-gaps.csv"),
                        ("GET /projects/{project_id:int}/review/{review_id:int}", f"/projects/{pid}/review/1")):
         await s.call(route, s.page.http, "GET", url, refused)
     await s.form("POST /projects/{project_id:int}/review/next", f"/projects/{pid}/review/next", refused)
