@@ -61,9 +61,12 @@ def annotator_key(user_id: int | None, external: str | None) -> str:
 COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "import")
 
 
-async def load_answers(session: AsyncSession, project_id: int, *, for_labels: bool = False) -> Answers:
-    """The counted answers. ``for_labels``: the answers a dataset's labels come from instead, i.e.
-    as reviewers left them (their edits applied) and without answers review rejected or replaced."""
+#: Answers read per transaction: on SQLite one connection serves every request, so a long read
+#: would hold up submits; short pages let them through in between.
+PAGE = 20_000
+
+
+def _answers_query(project_id: int, for_labels: bool):
     query = (select(Annotation.id, Annotation.item_id, Annotation.user_id, Annotation.external_annotator,
                     Annotation.answer, Annotation.reviewed_answer, Annotation.created_at)
              .join(Item, Item.id == Annotation.item_id)
@@ -71,14 +74,53 @@ async def load_answers(session: AsyncSession, project_id: int, *, for_labels: bo
              .order_by(Annotation.id))
     if for_labels:
         query = query.where(Annotation.review_status.not_in([ReviewStatus.rejected, ReviewStatus.revised]))
-    item_ids, annotators, answers, times, watermark = [], [], [], [], 0
-    for annotation_id, item_id, user_id, external, answer, reviewed, created_at in await session.execute(query):
-        item_ids.append(item_id)
-        annotators.append(annotator_key(user_id, external))
-        answers.append((reviewed if for_labels and reviewed else answer) or {})
-        times.append(created_at)
-        watermark = annotation_id
-    return Answers(item_ids, annotators, answers, times, watermark)
+    return query
+
+
+class _Collector:
+    def __init__(self, for_labels: bool):
+        self.for_labels = for_labels
+        self.item_ids: list[int] = []
+        self.annotators: list[str] = []
+        self.answers: list[dict[str, Any]] = []
+        self.times: list[datetime] = []
+        self.watermark = 0
+
+    def take(self, rows) -> int:
+        taken = 0
+        for annotation_id, item_id, user_id, external, answer, reviewed, created_at in rows:
+            self.item_ids.append(item_id)
+            self.annotators.append(annotator_key(user_id, external))
+            self.answers.append((reviewed if self.for_labels and reviewed else answer) or {})
+            self.times.append(created_at)
+            self.watermark, taken = annotation_id, taken + 1
+        return taken
+
+    def result(self) -> Answers:
+        return Answers(self.item_ids, self.annotators, self.answers, self.times, self.watermark)
+
+
+async def load_answers(session: AsyncSession, project_id: int, *, for_labels: bool = False) -> Answers:
+    """The counted answers, in one read. ``for_labels``: the answers a dataset's labels come from
+    instead, i.e. as reviewers left them (their edits applied) and without answers review rejected
+    or replaced."""
+    collector = _Collector(for_labels)
+    collector.take(await session.execute(_answers_query(project_id, for_labels)))
+    return collector.result()
+
+
+async def load_answers_in_pages(db: Database, project_id: int, newest: int, *, for_labels: bool = False) -> Answers:
+    """The same, read PAGE answers per short transaction up to ``newest`` (the jobs' and API's way)."""
+    collector = _Collector(for_labels)
+    query = _answers_query(project_id, for_labels)
+    while collector.watermark < newest:
+        async with db.transaction() as session:
+            taken = collector.take(await session.execute(
+                query.where(Annotation.id > collector.watermark, Annotation.id <= newest).limit(PAGE)))
+        if taken < PAGE:
+            break
+    collector.watermark = max(collector.watermark, newest)  # everything up to it was considered
+    return collector.result()
 
 
 async def newest_answer(session: AsyncSession, project_id: int) -> int:
@@ -153,10 +195,12 @@ async def refresh(db: Database, project_id: int, *, force: bool = False) -> Agre
         if project is None:
             return None
         current = await snapshot(session, project_id)
-        if current is not None and not force and current.watermark >= await newest_answer(session, project_id):
+        newest = await newest_answer(session, project_id)
+        if current is not None and not force and current.watermark >= newest:
             return current
-        answers = await load_answers(session, project_id)
-        interface = interface_of(project)
+    interface = interface_of(project)
+    answers = await load_answers_in_pages(db, project_id, newest)
+    async with db.transaction() as session:
         items = await _item_info(session, project_id, set(answers.item_ids))
     started = time.perf_counter()
     report = await asyncio.to_thread(_full_report, interface, answers, items)
