@@ -36,6 +36,8 @@ from app.work.models import ANNOTATE, FIX, Annotation, ReviewStatus
 from components.base import Component, Interface
 
 AGGREGATION_METHODS = ("majority", "dawid_skene")
+#: The levels the gap report compares answers at (exact match); others are only listed.
+GAP_LEVELS = ("nominal", "ordinal", "set")
 
 
 @dataclass(frozen=True)
@@ -245,10 +247,12 @@ def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, 
         level = getattr(component, "level", None)
         if level is None:
             continue
-        rows = [AnswerRow(item, who, answer.get(component.name), at)
-                for item, who, answer, at in zip(answers.item_ids, answers.annotators, answers.answers,
-                                                 answers.answered_at)]
-        fields[component.name] = (level, rows)
+        if level not in GAP_LEVELS:  # numbers and free text are listed, not compared: no rows to build
+            fields[component.name] = (level, [])
+            continue
+        values = [answer.get(component.name) for answer in answers.answers]
+        fields[component.name] = (level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
+                                                  answers.answered_at)))
     infos = {item_id: ItemInfo(item_id, _item_label(info), _metadata(info["data"]))
              for item_id, info in items.items()}
     return guideline_gaps(fields, infos)
