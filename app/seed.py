@@ -54,6 +54,13 @@ INTERFACE = [
     {"name": "rationale", "type": "text", "label": "Rationale", "required": False, "max_length": 500},
 ]
 
+REVIEW = {
+    "stages": [{"name": "Check", "level": 1, "share": 1.0, "on_reject": "same_contributor"},
+               {"name": "Spot audit", "level": 2, "share": 0.2, "on_reject": "escalate"}],
+    "tags": ["wrong sentiment", "missing topic", "urgency off", "rationale unclear"],
+    "disagreement": {"action": "more_annotators", "threshold": 0.5, "max_overlap": 3},
+}
+
 QUALITY = {
     "benchmark": {"size": 5, "pass_threshold": 0.7, "retry": "cooldown", "cooldown_hours": 1},
     "gold": {"rate": 0.15, "window": 10, "min_answers": 3, "recalibrate_below": 0.6, "remove_below": 0.3},
@@ -120,6 +127,26 @@ def demo_items(count: int = 40, seed: int = 7) -> bytes:
     return "\n".join(lines).encode()
 
 
+def earlier_labels(count: int = 24, seed: int = 11) -> bytes:
+    """Tickets labelled before Inkwell by three annotators, so the agreement page and the guideline-gap
+    report have something to show at once: they agree on billing and shipping, and split on the rest."""
+    rng = random.Random(seed)
+    lines = []
+    for n in range(count):
+        topic = ["billing", "shipping", "product", "account"][n % 4]
+        truth = rng.choice(["positive", "neutral", "negative"])
+        annotations = []
+        for annotator in ("kai", "lena", "mo"):
+            clear = topic in ("billing", "shipping")
+            sentiment = truth if clear or rng.random() < 0.5 else rng.choice(["neutral", "negative"])
+            annotations.append({"annotator": annotator, "answer": {
+                "sentiment": sentiment, "topics": [topic], "urgency": rng.randint(2, 4)}})
+        lines.append(json.dumps({"external_id": f"earlier-{n + 1}", "data": {
+            "ticket": f"{rng.choice(OPENERS)} {rng.choice(BODIES).format(n=2000 + n)}", "channel": "email",
+            "topic_hint": topic}, "annotations": annotations}))
+    return "\n".join(lines).encode()
+
+
 def _json(value: str) -> str:
     return json.dumps(value)
 
@@ -140,11 +167,14 @@ async def seed_demo(db: Database, *, force: bool = False) -> list[tuple[str, str
             session, actor=ops, name="Support-ticket triage",
             purpose="Train a triage model that routes support tickets by sentiment, topic and urgency, "
                     "so blocked customers reach a person first.",
-            guidelines=GUIDELINES, overlap=2, interface=INTERFACE, quality=QUALITY)
+            guidelines=GUIDELINES, overlap=2, interface=INTERFACE, quality=QUALITY, review=REVIEW)
         for email, _, role in DEMO_USERS:
             if role != Role.ops:
-                await add_member(session, project_id=project.id, user_id=people[email].id, role=role, actor_id=ops.id)
+                await add_member(session, project_id=project.id, user_id=people[email].id, role=role, actor_id=ops.id,
+                                 level=2 if role == Role.reviewer else 1)
         records = parse_items(demo_items(), "jsonl", interface_of(project))
         await import_records(session, project, records, batch_name="week-1", actor=ops)
+        earlier = parse_items(earlier_labels(), "jsonl", interface_of(project))
+        await import_records(session, project, earlier, batch_name="earlier-labels", actor=ops)
         await set_status(session, project, "live", actor=ops)
     return created
