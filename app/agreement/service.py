@@ -14,6 +14,7 @@ the API is asked for numbers that are behind), and the board shows the snapshot.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -68,6 +69,24 @@ COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "impor
 PAGE = 20_000
 
 
+async def _fetch(session: AsyncSession, query) -> list[tuple]:
+    """Rows of a page. On PostgreSQL straight from the driver: per row, SQLAlchemy's result
+    processing cost more than the statistics themselves (a 100k-item project has 300k rows)."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return list(await session.execute(query))
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    raw = (await connection.get_raw_connection()).driver_connection
+    params = [compiled.params[name] for name in compiled.positiontup]
+    records = await raw.fetch(str(compiled), *params)
+    return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in records]
+
+
+def _json(value: Any) -> Any:
+    """SQLAlchemy's asyncpg dialect installs JSON codecs on its connections; a bare one gives text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _answers_query(project_id: int, for_labels: bool):
     query = (select(Annotation.id, Annotation.item_id, Annotation.user_id, Annotation.external_annotator,
                     Annotation.answer, Annotation.reviewed_answer, Annotation.created_at)
@@ -117,8 +136,8 @@ async def load_answers_in_pages(db: Database, project_id: int, newest: int, *, f
     query = _answers_query(project_id, for_labels)
     while collector.watermark < newest:
         async with db.transaction() as session:
-            taken = collector.take(await session.execute(
-                query.where(Annotation.id > collector.watermark, Annotation.id <= newest).limit(PAGE)))
+            page = query.where(Annotation.id > collector.watermark, Annotation.id <= newest).limit(PAGE)
+            taken = collector.take(await _fetch(session, page))
         if taken < PAGE:
             break
     collector.watermark = max(collector.watermark, newest)  # everything up to it was considered
