@@ -69,17 +69,19 @@ COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "impor
 PAGE = 20_000
 
 
-async def _fetch(session: AsyncSession, query) -> list[tuple]:
-    """Rows of a page. On PostgreSQL straight from the driver: per row, SQLAlchemy's result
-    processing cost more than the statistics themselves (a 100k-item project has 300k rows)."""
+async def _rows(session: AsyncSession, query) -> list:
+    """The rows of a query; on PostgreSQL straight from the driver: per row, SQLAlchemy's result
+    processing cost more than the statistics themselves (a 100k-item project has 300k answers)."""
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
         return list(await session.execute(query))
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     raw = (await connection.get_raw_connection()).driver_connection
-    params = [compiled.params[name] for name in compiled.positiontup]
-    records = await raw.fetch(str(compiled), *params)
-    return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in records]
+    return await raw.fetch(str(compiled), *[compiled.params[name] for name in compiled.positiontup])
+
+
+async def _fetch(session: AsyncSession, query) -> list[tuple]:
+    return [(r[0], r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in await _rows(session, query)]
 
 
 def _json(value: Any) -> Any:
@@ -131,9 +133,15 @@ async def load_answers(session: AsyncSession, project_id: int, *, for_labels: bo
 
 
 async def load_answers_in_pages(db: Database, project_id: int, newest: int, *, for_labels: bool = False) -> Answers:
-    """The same, read PAGE answers per short transaction up to ``newest`` (the jobs' and API's way)."""
+    """The same, up to ``newest``, without holding up submits: on SQLite PAGE answers per short
+    transaction (its one connection serves everyone); on PostgreSQL one read (MVCC)."""
     collector = _Collector(for_labels)
     query = _answers_query(project_id, for_labels)
+    if not db.is_sqlite:  # PostgreSQL reads never hold up writers: one pass is cheapest
+        async with db.transaction() as session:
+            collector.take(await _fetch(session, query.where(Annotation.id <= newest)))
+        collector.watermark = max(collector.watermark, newest)
+        return collector.result()
     while collector.watermark < newest:
         async with db.transaction() as session:
             page = query.where(Annotation.id > collector.watermark, Annotation.id <= newest).limit(PAGE)
@@ -243,10 +251,9 @@ async def _item_info(session: AsyncSession, project_id: int, item_ids: set[int])
     """Labels and metadata for the gap report (the items that have answers)."""
     if not item_ids:
         return {}
-    rows = await session.execute(select(Item.id, Item.external_id, Item.data).where(
+    rows = await _rows(session, select(Item.id, Item.external_id, Item.data).where(
         Item.project_id == project_id, ~Item.is_gold))
-    return {item_id: {"external_id": external_id, "data": data} for item_id, external_id, data in rows
-            if item_id in item_ids}
+    return {row[0]: {"external_id": row[1], "data": _json(row[2])} for row in rows if row[0] in item_ids}
 
 
 def _full_report(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
