@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.accounts.models import ApiToken, Membership, User
 from app.agreement.models import AgreementSnapshot
+from app.coedit.models import CoeditDoc
 from app.escalations.models import Escalation
 from app.events.models import Event
 from app.items.models import Item
@@ -15,6 +16,6 @@ from app.work.models import Annotation, Assignment, ThroughputBucket
 
 metadata = SQLModel.metadata
 
-__all__ = ["AgreementSnapshot", "ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "Comment", "Escalation", "Event",
+__all__ = ["AgreementSnapshot", "ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "CoeditDoc", "Comment", "Escalation", "Event",
            "Feedback", "GuidelineVersion", "Item", "Membership", "Project", "ReviewTask", "Standing", "ThroughputBucket",
            "User", "metadata"]

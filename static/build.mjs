@@ -1,5 +1,7 @@
-// Copies the front-end packages installed from npm into static/vendor (not committed).
+// Front-end packages installed from npm go into static/vendor (not committed): htmx files are
+// copied; static/coedit.js is bundled with Yjs by esbuild (a devDependency: `npm ci` installs it).
 import { copyFileSync, mkdirSync } from "node:fs";
+import { build } from "esbuild";
 
 const files = {
   "node_modules/htmx.org/dist/htmx.min.js": "static/vendor/htmx.min.js",
@@ -10,3 +12,8 @@ for (const [from, to] of Object.entries(files)) {
   copyFileSync(from, to);
   console.log(`${from} -> ${to}`);
 }
+await build({
+  entryPoints: ["static/coedit.js"], outfile: "static/vendor/coedit.js", bundle: true, minify: true,
+  format: "iife", target: ["es2020"], legalComments: "none", logLevel: "warning",
+});
+console.log("static/coedit.js + yjs -> static/vendor/coedit.js");

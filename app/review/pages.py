@@ -9,6 +9,8 @@ from litestar.response import Redirect, Template
 
 from app.accounts import service as accounts
 from app.accounts.models import Role
+from app.coedit import service as coedit
+from app.coedit.live import announce_decided
 from app.errors import Conflict, Forbidden, Invalid
 from app.models_base import utcnow
 from app.projects.service import get_project, interface_of, update_project
@@ -119,16 +121,22 @@ class ReviewPages(Controller):
         async with db.transaction() as session:
             project = await get_project(session, project_id)
             answer = interface_of(project).parse_form({k: form.getall(k) for k in form.keys()})
+            if decision == "edit":  # co-editing (app/coedit): the answer is the shared document, merged
+                answer = await coedit.merged_answer(session, review_id, answer,
+                                                    coedit.decode_posted_state(form.get("coedit_state")), request.user)
         try:
             async with db.transaction() as session:
-                await service.decide(session, review_id, request.user, decision,
-                                     answer=answer if decision == "edit" else None, comment=comment, tags=tags)
+                decided = await service.decide(session, review_id, request.user, decision,
+                                               answer=answer if decision == "edit" else None, comment=comment,
+                                               tags=tags)
+                await coedit.record_coedit(session, decided, request.user)  # every co-editor in the event log
         except Invalid as exc:
             return await self._render(request, project_id, review_id, status_code=422, errors=exc.errors,
                                       values={"answer": answer, "comment": comment, "tags": tags})
         except Conflict as exc:
             return Redirect(f"/projects/{project_id}/review?notice=expired", status_code=303) if "ran out" in exc.message \
                 else Redirect(f"/projects/{project_id}/review", status_code=303)
+        announce_decided(request.app, review_id, request.user.name)  # co-editors' open copies close
         # Straight on to the next one, as contributors move on after each answer.
         async with db.transaction() as session:
             lease = await service.next_review(session, project, request.user)
@@ -145,7 +153,8 @@ class ReviewPages(Controller):
             task = await service.fix_context(session, review_id)
             if task is None or task.project_id != project_id:
                 raise Forbidden("no such review in this project")
-            if task.reviewer_id != request.user.id and request.user.is_ops is False:
+            coediting = await coedit.may_coedit(session, task, request.user)  # app/coedit: joins as a co-editor
+            if task.reviewer_id != request.user.id and request.user.is_ops is False and not coediting:
                 raise Forbidden("this review is leased to someone else")
             from app.items.models import Item
             from app.work.models import Annotation
@@ -159,4 +168,5 @@ class ReviewPages(Controller):
         return Template("review/task.html", status_code=status_code, context={
             "user": request.user, "project": project, "review": review, "interface": interface_of(project),
             "answer": values.get("answer") or review["answer"], "comment": values.get("comment", ""),
-            "chosen_tags": values.get("tags", []), "errors": errors or {}, "open_to_me": open_to_me})
+            "chosen_tags": values.get("tags", []), "errors": errors or {}, "open_to_me": open_to_me,
+            "coediting": coediting and not open_to_me})

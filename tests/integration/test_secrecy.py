@@ -112,7 +112,7 @@ COVERED = frozenset({
     "GET /projects/{project_id:int}/review/metrics", "GET /projects/{project_id:int}/review/{review_id:int}",
     "POST /projects/{project_id:int}/review/{review_id:int}/decide",
     "GET /projects/{project_id:int}/review/settings", "POST /projects/{project_id:int}/review/settings",
-    "WS /ws/me", "WS /ws/projects/{project_id:int}/board",
+    "WS /ws/me", "WS /ws/projects/{project_id:int}/board", "WS /ws/reviews/{review_id:int}/doc",
     "GET /api/v1/items/{item_id:int}/comments", "POST /api/v1/items/{item_id:int}/comments",
     "PATCH /api/v1/items/{item_id:int}/comments/{comment_id:int}", "WS /ws/items/{item_id:int}",
     "GET /items/{item_id:int}/thread", "POST /items/{item_id:int}/comments",
@@ -434,6 +434,8 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
         assert exc.response.status_code == 403
     await assert_refused(f"{ws_base(server)}/ws/projects/{pid}/board", bearer)
     s.exercised.add("WS /ws/projects/{project_id:int}/board")
+    await assert_refused(f"{ws_base(server)}/ws/reviews/{NOT_A_MEMBER}/doc", bearer)  # co-editing: reviewers only
+    s.exercised.add("WS /ws/reviews/{review_id:int}/doc")
 
     # pages, with the session cookie
     workspace = await s.call("GET /projects/{project_id:int}/work", s.page.http, "GET", f"/projects/{pid}/work", 200)
