@@ -67,6 +67,7 @@ COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "impor
 #: Answers read per transaction: on SQLite one connection serves every request, so a long read
 #: would hold up submits; short pages let them through in between.
 PAGE = 20_000
+CURSOR_BATCH = 2_000
 
 
 async def _rows(session: AsyncSession, query) -> list:
@@ -76,8 +77,15 @@ async def _rows(session: AsyncSession, query) -> list:
     if connection.dialect.name != "postgresql":
         return list(await session.execute(query))
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    await connection.execute(select(1))  # the driver's transaction begins lazily; a cursor needs it open
     raw = (await connection.get_raw_connection()).driver_connection
-    return await raw.fetch(str(compiled), *[compiled.params[name] for name in compiled.positiontup])
+    rows = []
+    # A cursor, not one fetch: decoding 300k rows at once would hold the event loop for seconds;
+    # between batches of CURSOR_BATCH rows every other request gets its turn.
+    async for record in raw.cursor(str(compiled), *[compiled.params[name] for name in compiled.positiontup],
+                                   prefetch=CURSOR_BATCH):
+        rows.append(record)
+    return rows
 
 
 async def _fetch(session: AsyncSession, query) -> list[tuple]:
