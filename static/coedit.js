@@ -104,10 +104,10 @@ function start(root) {
     setTimeout(() => p.remove(), 10_000);
   }
 
+  const authors = new Map(); // Yjs client id -> name, of everyone seen here (kept across reconnects)
   function whoWrote(key) {
     const item = values._map.get(key); // the winning write; its client id names its author
-    const person = item && people.find((p) => p.client === item.id.client);
-    return person ? person.name : "Someone";
+    return (item && authors.get(item.id.client)) || "Someone";
   }
 
   values.observe((event) => {
@@ -190,6 +190,7 @@ function start(root) {
 
   function showPeople(list) {
     people = list;
+    for (const p of list) if (p.client != null) authors.set(p.client, p.name);
     peopleBox.replaceChildren();
     form.querySelectorAll(".coedit-marker").forEach((m) => m.remove());
     form.querySelectorAll("fieldset.coedit-here").forEach((f) => { f.classList.remove("coedit-here"); f.style.removeProperty("--coedit-colour"); });

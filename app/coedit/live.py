@@ -192,9 +192,9 @@ class Room:
             except Exception:
                 peer.close(1003)
                 return
+            self._send_people(only=peer)  # first: the client can name the authors of what follows
             peer.send(bytes([SYNC2]) + missing)
             peer.send(bytes([SYNC1]) + self.doc.get_state())
-            self._send_people(only=peer)
         elif kind in (SYNC2, UPDATE):
             if payload == service.EMPTY_UPDATE or not payload:
                 return
@@ -253,7 +253,7 @@ class Room:
             self.presence[entry["conn"]] = entry | {"seen": time.monotonic()}
             self._send_people()
         elif kind == "l":
-            if self.presence.pop(header.get("c"), None) is not None:
+            if self.presence.pop(header.get("conn"), None) is not None:
                 self._send_people()
         elif kind == "h":
             missing = self.doc.get_update(payload)
