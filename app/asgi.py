@@ -20,6 +20,7 @@ from app.board.api import BoardApi
 from app.board.live import board_socket
 from app.board.pages import BoardPages
 from app.coedit.live import doc_socket
+from app.coedit.pages import open_reviews
 from app.config import ROOT, Settings, get_settings
 from app.escalations.api import EscalationsApi
 from app.escalations.pages import EscalationPages
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
-            ReviewApi, ReviewPages, doc_socket, AgreementApi, AgreementPages,
+            ReviewApi, ReviewPages, doc_socket, open_reviews, AgreementApi, AgreementPages,
             AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,
             EscalationsApi, EscalationPages,

@@ -319,6 +319,20 @@ async def test_the_decision_records_the_merged_answer_validated_with_every_co_ed
                                         "rationale": {"from": "too dark", "to": "Mostly too dark"}}
 
 
+async def test_the_review_queue_offers_to_join_a_review_in_progress(scene, browser_for, quick_user):
+    s = await scene()
+    other_page = await browser_for(s.other[0]["email"])
+    queue = await other_page.get(f"/projects/{s.pid}/review")
+    assert queue.status_code == 200 and f'hx-get="/projects/{s.pid}/review/open"' in queue.text
+    listed = await other_page.get(f"/projects/{s.pid}/review/open")
+    assert listed.status_code == 200 and f'href="/projects/{s.pid}/review/{s.review_id}"' in listed.text
+    assert "Join editing" in listed.text and s.holder[0]["name"] in listed.text
+    mine = await (await browser_for(s.holder[0]["email"])).get(f"/projects/{s.pid}/review/open")
+    assert "Join editing" not in mine.text, "not your own lease"
+    contributor_page = await browser_for(s.contributor[0]["email"])
+    assert (await contributor_page.get(f"/projects/{s.pid}/review/open")).status_code == 403
+
+
 async def test_without_a_shared_document_the_form_decides_as_before(scene, browser_for, db):
     s = await scene()
     holder_page = await browser_for(s.holder[0]["email"])
