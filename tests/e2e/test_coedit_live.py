@@ -241,3 +241,25 @@ def test_three_browsers_then_the_approve_records_the_merged_answer(sign_in, new_
     assert answer == {"sentiment": "neu", "flags": [], "rationale": merged.strip()} or \
         answer == {"sentiment": "neu", "flags": None, "rationale": merged.strip()}
     assert sorted(editors) == sorted([alice.id, bob.id, carol.id])
+
+
+def test_a_dropped_connection_keeps_the_typing_and_merges_it_on_return(sign_in, new_user, new_project, api_as,
+                                                                       deployment, network_cut):
+    """No offline event this time: the TCP connection itself is cut (the browser sees 1006)."""
+    pid, review_id, (alice, bob, _) = review_scene(new_project, new_user, api_as)
+    a = open_review(sign_in, alice, deployment.servers[-1].url, pid, review_id)
+    b = open_review(sign_in, bob, network_cut.url, pid, review_id)
+
+    network_cut.cut()
+    expect(b.locator("#coedit")).to_have_attribute("data-state", "offline", timeout=LIVE_MS)
+    b.locator(RATIONALE).click()
+    b.locator(RATIONALE).press("End")
+    b.locator(RATIONALE).type(" (typed while cut off)")
+    a.locator(RATIONALE).click()
+    a.locator(RATIONALE).press("Home")
+    a.locator(RATIONALE).type("Meanwhile: ")
+    network_cut.restore()
+    expect(b.locator("#coedit")).to_have_attribute("data-state", "live", timeout=10_000)
+    merged = wait_same([a, b], "after the cut")
+    assert merged == "Meanwhile: late parcel (typed while cut off)"
+    wait_stored(deployment.database_url, review_id, merged)
