@@ -110,11 +110,10 @@ class Peer:
     def close(self, code: int) -> None:
         if not self.closed:
             self.closed, self.close_code = True, code
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(None)
-            if self.queue.full():  # make room for the end marker
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    self.queue.get_nowait()
+            try:
+                self.queue.put_nowait(None)  # the writer sends what is queued, then closes
+            except asyncio.QueueFull:  # make room for the end marker
+                self.queue.get_nowait()
                 self.queue.put_nowait(None)
 
     def entry(self, field_name: str | None, client: int | None) -> dict[str, Any]:
