@@ -21,6 +21,7 @@ from app.coedit.models import CoeditDoc
 from app.events.models import Event
 from app.work.models import Annotation
 from tests.integration.test_board_socket import assert_refused, bearer
+from tests.support import ServerThread, backend
 
 SYNC1, SYNC2, UPDATE, JSON_MSG = 0, 1, 2, 3
 ONE_STAGE = {"stages": [{"name": "Check", "level": 1, "share": 1.0, "on_reject": "same_contributor"}],
@@ -245,6 +246,34 @@ async def test_two_clients_converge_the_state_is_stored_and_a_third_joiner_gets_
     # Everyone left: the document is stored as it was, and the next session starts from it.
     async with DocClient(s.url(server), bearer(s.holder[1])) as again:
         assert again.answer() == final
+
+
+@pytest.mark.skipif(backend() != "postgres", reason="two processes share edits through Redis (PostgreSQL + Redis pass)")
+async def test_two_server_processes_edit_together_through_redis(scene, server, settings, db):
+    """A second app (its own rooms, Channels plugin and Redis connections, as another process has),
+    on the same database and Redis: edits, presence and leaving cross between the two."""
+    second = ServerThread(settings).start()
+    try:
+        s = await scene()
+        async with DocClient(s.url(server), bearer(s.holder[1])) as a:
+            await a.edit(lambda c: c.text("rationale").insert(0, "First. "))  # before b's process has the room
+            async with DocClient(s.url(second), bearer(s.other[1])) as b:
+                await until(lambda: str(b.text("rationale")).startswith("First. "), "the new room catches up")
+                await asyncio.gather(a.edit(lambda c: c.text("rationale").insert(len(str(c.text("rationale"))), " A")),
+                                     b.edit(lambda c: c.text("rationale").insert(0, "B ")))
+                await until(lambda: a.answer() == b.answer() and " A" in str(a.text("rationale"))
+                            and str(a.text("rationale")).startswith("B "), "both processes hold both edits")
+                await b.edit(lambda c: c.fields.__setitem__("sentiment", "pos"))
+                await until(lambda: a.fields.get("sentiment") == "pos", "a choice crosses processes", within=1.0)
+                await b.presence("sentiment")
+                await until(lambda: any(p["user_id"] == s.other[0]["id"] and p["field"] == "sentiment"
+                                        for p in a.people), "presence crosses processes", within=1.0)
+            await until(lambda: all(p["user_id"] != s.other[0]["id"] for p in a.people), "so does leaving",
+                        within=1.0)
+            final = a.answer()
+        await stored_as(db, s.review_id, final, [s.holder[0]["id"], s.other[0]["id"]])
+    finally:
+        second.stop()
 
 
 async def test_edits_made_while_disconnected_merge_on_return(scene, server, db):
