@@ -236,12 +236,12 @@ async def refresh(db: Database, project_id: int, *, force: bool = False) -> Agre
         if current is not None and not force and current.watermark >= newest:
             return current
     interface = interface_of(project)
+    started = time.perf_counter()
     answers = await load_answers_in_pages(db, project_id, newest)
     async with db.transaction() as session:
         items = await _item_info(session, project_id, set(answers.item_ids))
-    started = time.perf_counter()
     report = await asyncio.to_thread(_full_report, interface, answers, items)
-    duration_ms = int((time.perf_counter() - started) * 1000)
+    duration_ms = int((time.perf_counter() - started) * 1000)  # reading and computing: what a refresh costs
     async with db.transaction() as session:
         row = await session.get(AgreementSnapshot, project_id, with_for_update=True)
         if row is not None and row.watermark > answers.watermark:
@@ -301,6 +301,23 @@ def _item_label(info: dict[str, Any]) -> str:
 
 def _metadata(data: Any) -> dict[str, Any]:
     return dict(data) if isinstance(data, dict) else {}
+
+
+#: The job refreshes a project at most every MIN_REFRESH_SECONDS, and no more often than COST_FACTOR
+#: times its last refresh took: a large project's analysis then takes at most 1/COST_FACTOR of a core,
+#: however fast answers arrive.
+MIN_REFRESH_SECONDS = 10.0
+COST_FACTOR = 10
+
+
+def refresh_due(row: AgreementSnapshot | None, newest: int, now: datetime) -> bool:
+    """Whether the job should recompute: answers arrived since, and the project's pause is over."""
+    if not newest:
+        return False
+    if row is None:
+        return True
+    pause = max(MIN_REFRESH_SECONDS, COST_FACTOR * row.duration_ms / 1000)
+    return row.watermark < newest and (now - row.computed_at).total_seconds() >= pause
 
 
 def snapshot_json(row: AgreementSnapshot | None) -> dict[str, Any]:

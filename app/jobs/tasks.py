@@ -19,10 +19,12 @@ async def reclaim_expired_leases(db: Database) -> int:
 
 async def refresh_agreement(db: Database) -> int:
     """Bring the agreement snapshot of every live project with new answers up to date (the board
-    shows the snapshot; computing it never happens inside a submit or a page render)."""
+    shows the snapshot; computing it never happens inside a submit or a page render), each no more
+    often than its cost allows (``agreement.service.refresh_due``)."""
     from sqlalchemy import select
 
     from app.agreement import service as agreement
+    from app.models_base import utcnow
     from app.projects.models import Project, ProjectStatus
 
     async with db.transaction() as session:
@@ -33,7 +35,7 @@ async def refresh_agreement(db: Database) -> int:
         async with db.transaction() as session:
             current = await agreement.snapshot(session, project_id)
             newest = await agreement.newest_answer(session, project_id)
-        if newest and (current is None or current.watermark < newest):
+        if agreement.refresh_due(current, newest, utcnow()):
             await agreement.refresh(db, project_id)
             refreshed += 1
     return refreshed

@@ -42,3 +42,20 @@ def test_due_dates_accept_iso_and_refuse_anything_else():
     with pytest.raises(Invalid) as refused:
         parse_due("next friday")
     assert "due" in refused.value.errors
+
+
+def test_agreement_refreshes_no_more_often_than_its_cost_allows():
+    from datetime import timedelta
+
+    from app.agreement.models import AgreementSnapshot
+    from app.agreement.service import refresh_due
+    from app.models_base import utcnow
+
+    now = utcnow()
+    assert refresh_due(None, 5, now) and not refresh_due(None, 0, now)
+    cheap = AgreementSnapshot(project_id=1, watermark=4, duration_ms=200, computed_at=now - timedelta(seconds=11))
+    assert refresh_due(cheap, 5, now)  # 10 s floor passed
+    assert not refresh_due(cheap, 4, now)  # nothing new
+    costly = AgreementSnapshot(project_id=1, watermark=4, duration_ms=8000, computed_at=now - timedelta(seconds=30))
+    assert not refresh_due(costly, 5, now)  # 8 s of work: at most every 80 s
+    assert refresh_due(costly.model_copy(update={"computed_at": now - timedelta(seconds=81)}), 5, now)
