@@ -402,16 +402,19 @@ def _pids_matching(predicate) -> list[int]:
 class CpuMeter:
     """CPU seconds per component between ``start()`` and ``stop()``.
 
-    postgres = backends connected to inkwell_bench plus PostgreSQL's shared
-    background processes (WAL writer, checkpointer...; shared with anyone else
-    using the cluster); redis = redis-server; client = this process.
+    server = the server's process tree (``others``: more servers, each under its
+    own name); postgres = backends connected to inkwell_bench plus PostgreSQL's
+    shared background processes (WAL writer, checkpointer...; shared with anyone
+    else using the cluster); redis = redis-server; client = this process.
     """
 
-    def __init__(self, server: Server | None):
+    def __init__(self, server: Server | None, others: dict[str, Server] | None = None):
         self.server = server
+        self.others = others or {}  # more servers, each its own group (e.g. two processes on one database)
 
     def _groups(self) -> dict[str, list[int]]:
         groups = {"server": self.server.pids() if self.server else []}
+        groups.update({name: other.pids() for name, other in self.others.items()})
         groups["postgres_bench_backends"] = _pids_matching(lambda c: c.startswith("postgres:") and PG_DATABASE in c)
         groups["postgres_background"] = _pids_matching(
             lambda c: c.startswith("postgres:") and any(w in c for w in ("walwriter", "checkpointer", "background writer")))

@@ -31,7 +31,10 @@ FULL = {
     "work_cycles": [],
     "board_render": [],
     "ws_fanout": [],
+    "feedback_latency": [],
 }
+#: Benchmarks of a setup that needs PostgreSQL + Redis (skipped on the other backends; --workers not passed on).
+POSTGRES_ONLY = {"feedback_latency"}
 DIAGNOSTICS = {
     "cycle_cost": ["--items", "20000", "--cycles", "300"],
     "queue_scan": [],
@@ -41,6 +44,7 @@ QUICK = {
     "work_cycles": ["--concurrency", "20", "--duration", "5", "--warmup", "2", "--items", "5000"],
     "board_render": ["--items", "20000", "--chunk", "10000", "--calls", "20", "--opens", "3", "--cycles", "2"],
     "ws_fanout": ["--sockets", "50", "--submits", "3", "--viewers", "10"],
+    "feedback_latency": ["--contributors", "20", "--decisions", "20"],
     "cycle_cost": ["--items", "5000", "--cycles", "50"],
     "queue_scan": ["--items", "10000", "--calls", "10"],
 }
@@ -83,6 +87,10 @@ def line(name: str, backend: str, result: dict | None) -> str:
         figure = (f"CPU per cycle {result['cpu_ms_per_cycle_total']} ms -> ceiling "
                   f"{result['ceiling_cycles_per_second_on_2_cores']} cycles/s on 2 cores")
         return f"| {name} | {backend} | {figure} | (diagnostic) | |"
+    elif name == "feedback_latency":
+        figure = (f"{result['sockets']} sockets on B, {result['decisions']} rejects on A: decision->socket p50/p99 "
+                  f"{result['latency'].get('p50_ms')}/{result['latency'].get('p99_ms')} ms, missing {result['missing']}")
+        target = "p99 < 200 ms"
     elif name == "queue_scan":
         figure = f"next, {result['items_per_project']:,} items half done: p50 {result['next']['p50_ms']} ms"
         return f"| {name} | {backend} | {figure} | (diagnostic) | |"
@@ -98,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", default=["postgres", "sqlite"], choices=["postgres", "sqlite"])
     parser.add_argument("--only", nargs="+", choices=list(FULL) + list(DIAGNOSTICS), default=None,
-                        help="default: the four targets (plus the diagnostics with --diagnostics)")
+                        help="default: the targets (plus the diagnostics with --diagnostics)")
     parser.add_argument("--diagnostics", action="store_true",
                         help="also run bench.cycle_cost (CPU per cycle) and bench.queue_scan (queue query at scale)")
     parser.add_argument("--quick", action="store_true")
@@ -114,10 +122,12 @@ def main() -> None:
             log("PostgreSQL or Redis is not reachable on 127.0.0.1: skipping the postgres backend")
             continue
         for name in names:
+            if name in POSTGRES_ONLY and backend != "postgres":
+                continue
             command = [str(BIN / "python"), "-m", f"bench.{name}", "--backend", backend, *plan[name]]
             if args.app_root:
                 command += ["--app-root", args.app_root]
-            if args.workers and backend == "postgres":
+            if args.workers and backend == "postgres" and name not in POSTGRES_ONLY:
                 command += ["--workers", str(args.workers)]
             log("running " + " ".join(command[1:]))
             since = time.time()
