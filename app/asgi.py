@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from litestar import Litestar, get
@@ -69,6 +70,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.publisher = publisher
         app.state.jobs = JobRunner(db, settings)
         app.state.jobs.start()
+        # Everything loaded so far lives as long as the process: leave it out of the collector's
+        # full passes, which otherwise paused a busy process for 100-180 ms (bench/feedback_latency).
+        gc.collect()
+        gc.freeze()
 
     async def on_shutdown(app: Litestar) -> None:
         await app.state.jobs.stop()

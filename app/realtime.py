@@ -18,6 +18,7 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,9 @@ COALESCE_SECONDS = 0.15
 
 def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     if redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url))
+        backend = SerialRedisBackend(redis=Redis.from_url(redis_url))
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(
@@ -39,9 +39,38 @@ def make_channels_plugin(redis_url: str | None) -> ChannelsPlugin:
     )
 
 
+class SerialRedisBackend(RedisChannelsPubSubBackend):
+    """Litestar's Redis pub/sub backend with (un)subscribes taken one at a time.
+
+    Its pub/sub connection opens lazily on the first subscribe, and redis-py's
+    ``PubSub.connect`` awaits between checking for a connection and storing one: when many
+    sockets subscribed at once on a fresh process (a restart, every browser reconnecting),
+    each opened its own connection and only the last was read, so most channels never
+    delivered. One lock closes that gap."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._order = asyncio.Lock()
+
+    async def subscribe(self, channels) -> None:
+        async with self._order:
+            await super().subscribe(channels)
+
+    async def unsubscribe(self, channels) -> None:
+        async with self._order:
+            await super().unsubscribe(channels)
+
+    async def subscribers(self, channels: list[str]) -> int:
+        """How many subscriptions (one per watching process) the channels have across Redis."""
+        return sum(count for _, count in await self._redis.pubsub_numsub(*channels))
+
+
 #: Renders a view for a key: the bytes to publish, by the view whose channel they go to
 #: (one read can serve several audiences), or None when there is nothing to show.
 Renderer = Callable[[Any], Awaitable[dict[str, bytes] | None]]
+
+#: The channels a view's render is published on (one read serves several audiences).
+AUDIENCES = {"board": ("board", "board:members")}
 
 #: Events that change what one person sees about themselves (their payload names ``user_id``).
 PERSONAL_ACTIONS = frozenset({"standing.changed", "feedback.added"})
@@ -101,6 +130,8 @@ class Publisher:
             if len(self._last_render) > 10_000:
                 self._last_render.clear()
             self._last_render[(view, key)] = loop.time()
+            if not await self._watched(view, key):
+                return  # nobody is looking: whoever opens it later gets a full snapshot then
             rendered = await self.renderers[view](key)
             for channel_view, fragment in (rendered or {}).items():
                 if self.channels is not None:
@@ -108,6 +139,17 @@ class Publisher:
         except Exception:  # a failed push must never break the write that caused it
             self._scheduled.discard((view, key))
             log.exception("%s push failed for %s", view, key)
+
+    async def _watched(self, view: str, key: Any) -> bool:
+        """Whether any socket, in any process, is subscribed to the view's channels: a board with a
+        million items takes tens of milliseconds to render, for nobody if its page is closed."""
+        if self.channels is None:
+            return False
+        channels = [self.channel(audience, key) for audience in AUDIENCES.get(view, (view,))]
+        backend = self.channels._backend  # the plugin keeps no public handle on it
+        if hasattr(backend, "subscribers"):
+            return await backend.subscribers(channels) > 0
+        return any(self.channels._channels.get(channel) for channel in channels)
 
     async def drain(self) -> None:
         """Wait for scheduled pushes (tests, CLI shutdown)."""
