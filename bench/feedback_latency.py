@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -332,6 +333,13 @@ async def diagnostics(target, project_id: int, user_ids: list[int], calls: int =
             "redis_publish_round_trip": summary(round_trips)}
 
 
+async def _drain(socket) -> None:
+    """Read a board socket until it closes (its fragments are not measured, only their cost)."""
+    with contextlib.suppress(Exception):
+        async for _ in socket:
+            pass
+
+
 async def run(a: Server, b: Server, target, token: str, args) -> dict[str, Any]:
     ops = RawHttp(a.url, token)
     project = await api(ops, "POST", "/projects", json_body={
@@ -357,6 +365,15 @@ async def run(a: Server, b: Server, target, token: str, args) -> dict[str, Any]:
     opened = sum(1 for s in sockets if s is not None)
     log(f"{opened} sockets open on B in {connect_seconds:.1f} s (each until its snapshot: {summary(connect_times)})"
         + (f"; {len(failed_to_open)} FAILED: {sorted(set(failed_to_open))[:5]}" if failed_to_open else ""))
+    from websockets.asyncio.client import connect
+
+    watchers = []
+    for n in range(args.board_watchers):  # ops with the board open (on A and B): every decision re-renders it
+        server = (a, b)[n % 2]
+        watchers.append(await connect(
+            server.url.replace("http://", "ws://") + f"/ws/projects/{project_id}/board",
+            additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10, max_size=None))
+    drains = [asyncio.create_task(_drain(w)) for w in watchers]
     await asyncio.sleep(1)
 
     tap = RedisTap(target.redis_url)
@@ -403,6 +420,9 @@ async def run(a: Server, b: Server, target, token: str, args) -> dict[str, Any]:
         await asyncio.sleep(0.01)
     cpu = meter.stop()
     await tap.stop()
+    for watcher in watchers:
+        await watcher.close()
+    await asyncio.gather(*drains, return_exceptions=True)
     ours = sum(cpu[k] for k in ("server", "server_b", "postgres_bench_backends", "postgres_background", "redis",
                                 "client"))
     cpu["other_processes"] = round(cpu["machine_busy_fraction"] * cpu["cpu_seconds_available"] - ours, 2)
@@ -429,7 +449,7 @@ async def run(a: Server, b: Server, target, token: str, args) -> dict[str, Any]:
     return {"contributors": args.contributors, "sockets": opened, "failed_to_open": len(failed_to_open),
             "failures": sorted(set(failed_to_open))[:10], "closed_during_run": len(closed),
             "closed_samples": sorted(set(closed))[:5], "decisions_asked": args.decisions,
-            "decisions": len(decisions), "gap_s": args.gap, "cold": args.cold,
+            "decisions": len(decisions), "gap_s": args.gap, "cold": args.cold, "board_watchers": args.board_watchers,
             "decisions_seconds": round(sent_seconds, 2),
             "decisions_per_second": round(len(decisions) / sent_seconds, 1) if sent_seconds else None,
             "connect_seconds": round(connect_seconds, 1), "connect_each": summary(connect_times)} | figures | {
@@ -497,6 +517,8 @@ def main() -> None:
     parser.add_argument("--contributors", type=int, default=500)
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between decisions (0: back to back)")
+    parser.add_argument("--board-watchers", type=int, default=0,
+                        help="ops board sockets kept open (alternately on A and B), so every decision re-renders it")
     parser.add_argument("--cold", action="store_true",
                         help="open every socket at once on the fresh process B, the first one included (shows "
                              "the pub/sub connection race: most pushes never arrive)")
