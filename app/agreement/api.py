@@ -34,7 +34,8 @@ class AgreementApi(Controller):
             await accounts.require_role(session, request.user, project_id, *STATISTICS_ROLES)
         return service.snapshot_json(await service.refresh(db, project_id))
 
-    @get("/aggregate", summary="One label per item and field with a confidence: majority or dawid_skene (ops, specialist)")
+    @get("/aggregate", summary="One label per item and field with a confidence, and the item's agreement (share of "
+                                "agreeing answer pairs): majority or dawid_skene (ops, specialist)")
     async def aggregate(self, request: Request, project_id: int, method: str = "majority", after: int = 0,
                         limit: int = 1000) -> dict[str, Any]:
         if method not in service.AGGREGATION_METHODS:
@@ -45,9 +46,12 @@ class AgreementApi(Controller):
             project = await get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, *STATISTICS_ROLES)
             answers = await service.load_answers(session, project_id, for_labels=True)
-        labels = await asyncio.to_thread(service.aggregate, interface_of(project), answers, method)
+        interface = interface_of(project)
+        labels = await asyncio.to_thread(service.aggregate, interface, answers, method)
         page = sorted(item for item in labels if item > after)[:limit]
-        return {"method": method, "items": [{"item_id": item, "fields": labels[item]} for item in page],
+        agreement = service.items_agreement(interface, answers, set(page))
+        return {"method": method,
+                "items": [{"item_id": item, "fields": labels[item], "agreement": agreement.get(item)} for item in page],
                 "next_after": page[-1] if len(page) == limit else None}
 
     @get("/guideline-gaps", summary="Where disagreement concentrates: confused labels, weak groups, disputed items, "

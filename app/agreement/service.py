@@ -211,6 +211,20 @@ def aggregate(interface: Interface, answers: Answers, method: str) -> dict[int, 
     return labels
 
 
+def items_agreement(interface: Interface, answers: Answers, items: set[int]) -> dict[int, float | None]:
+    """Per item, the share of agreeing pairs of answers over its comparable fields (what disagreement
+    routing uses), for the items asked about."""
+    from app.agreement.routing import COMPARED_TYPES, item_agreement
+
+    fields = [c.name for c in interface.components if c.type in COMPARED_TYPES]
+    given: dict[int, list[dict[str, Any]]] = {}
+    for item, answer in zip(answers.item_ids, answers.answers):
+        if item in items:
+            given.setdefault(item, []).append(answer)
+    return {item: (round(a, 4) if (a := item_agreement(found, fields)) is not None else None)
+            for item, found in given.items()}
+
+
 def _vote(triples, categories, method: str) -> dict[Hashable, Any]:
     if method == "dawid_skene":
         return dawid_skene(triples, categories).labels

@@ -76,6 +76,10 @@ async def test_aggregate_by_majority_and_export_delivers_the_label_with_raw_answ
     assert labels[:3] == ["1", "2", "3"]
     unit6 = by_item[sorted(by_item)[5]]  # answers 1, 2, 3, 4: a four-way tie
     assert unit6["confidence"] == 0.25 and unit6["answers"] == 4
+    per_item = {row["item_id"]: row["agreement"] for row in majority["items"]}
+    assert per_item[sorted(per_item)[0]] == 1.0  # unit 1: 1, 1, 1 in every field
+    assert per_item[sorted(per_item)[5]] == 0.0  # unit 6: 1, 2, 3, 4 in every field
+    assert per_item[sorted(per_item)[11]] is None  # unit 12: one answer, nothing to agree with
     assert (await ops.get(f"/projects/{analysed['id']}/aggregate", params={"method": "vote"})).status_code == 422
 
     lines = [json.loads(line) for line in (await ops.get(f"/projects/{analysed['id']}/export")).text.splitlines()]
