@@ -3,6 +3,7 @@ its prior annotations: the published worked examples must come out of the runnin
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -211,10 +212,16 @@ async def test_clients_get_a_printable_gap_report_and_csv_without_identities(new
     assert all(c["annotator"].startswith("Contributor ") for c in api_view["contributors"])
 
 
-async def test_the_board_shows_the_latest_agreement_snapshot(new_project, new_user, ops):
+async def test_the_board_shows_the_latest_agreement_snapshot(new_project, new_user, ops, ws_url):
     project, _ = await crowd_with_a_gap(new_project, new_user, ops)
     await ops.ok("GET", f"/projects/{project['id']}/agreement")  # brings the snapshot up to date
     stats = await ops.ok("GET", f"/projects/{project['id']}/stats")
     sentiment = stats["agreement"]["fields"]["sentiment"]
     assert sentiment["level"] == "nominal" and sentiment["items"] == 6
     assert any("neg" in line and "neu" in line for line in stats["agreement"]["summary"])
+    from websockets.asyncio.client import connect
+
+    async with connect(ws_url(project["id"]), additional_headers={"Authorization": f"Bearer {ops.token}"}) as socket:
+        snapshot = await asyncio.wait_for(socket.recv(), 5)
+    section = snapshot[snapshot.index('id="board-agreement"'):]
+    assert 'data-agreement-field="sentiment"' in section and '<td class="num">6</td>' in section
