@@ -223,5 +223,6 @@ async def test_the_board_shows_the_latest_agreement_snapshot(new_project, new_us
 
     async with connect(ws_url(project["id"]), additional_headers={"Authorization": f"Bearer {ops.token}"}) as socket:
         snapshot = await asyncio.wait_for(socket.recv(), 5)
-    section = snapshot[snapshot.index('id="board-agreement"'):]
+    start = snapshot.index('id="board-agreement"')
+    section = snapshot[start:snapshot.index("</section>", start)]
     assert 'data-agreement-field="sentiment"' in section and '<td class="num">6</td>' in section
