@@ -102,6 +102,8 @@ async def test_reject_needs_a_comment_and_known_tags_then_the_fix_goes_back_to_r
     row = next(r for r in metrics["contributors"] if r["user_id"] == contributor["id"])
     assert row["accepted"] == 1 and row["rejected"] == 1 and row["acceptance_rate"] == 0.5
     assert row["rejections_by_tag"] == {"wrong label": 1}
+    own = (await alice.ok("GET", f"/me/projects/{project['id']}/standing"))["review"]  # and the contributor sees it
+    assert own == {"accepted": 1, "rejected": 1, "acceptance_rate": 0.5, "rejections_by_tag": {"wrong label": 1}}
 
 
 async def test_a_rejection_routed_to_anyone_reopens_the_item_for_another_contributor(new_project, new_user):
