@@ -457,15 +457,20 @@ class _RecordBuilder:
             else:
                 annotations = self._annotations(raw_annotations, line)
 
-        if external_id is not None:
-            first = self.seen_ids.get(external_id)
-            if first is not None:
-                add(line, f"duplicate external_id {external_id!r} (first on {self.unit} {first})")
-            else:
-                self.seen_ids[external_id] = line
+        self._remember_external_id(external_id, line)
         if self.problems.total != before:
             return None
         return ItemRecord(line, data, external_id, gold, explanation, annotations, meta)
+
+    def _remember_external_id(self, external_id: str | None, line: int) -> None:
+        """An external id names one item of the upload: a second use is a problem at its line."""
+        if external_id is None:
+            return
+        first = self.seen_ids.get(external_id)
+        if first is not None:
+            self.problems.add(line, f"duplicate external_id {external_id!r} (first on {self.unit} {first})")
+        else:
+            self.seen_ids[external_id] = line
 
     def _external_id(self, value: Any, line: int) -> str | None:
         if value is None:
@@ -570,12 +575,7 @@ class _RecordBuilder:
         elif raw:
             annotations = self._labelstudio_annotations(raw, line)
 
-        if external_id is not None:
-            first = self.seen_ids.get(external_id)
-            if first is not None:
-                add(line, f"duplicate external_id {external_id!r} (first on {self.unit} {first})")
-            else:
-                self.seen_ids[external_id] = line
+        self._remember_external_id(external_id, line)
         if self.problems.total != before:
             return None
         return ItemRecord(line, data, external_id, None, None, annotations)
