@@ -150,18 +150,13 @@ class ReviewPages(Controller):
         async with database(request).transaction() as session:
             project = await get_project(session, project_id)
             await service.reviewer_level(session, project_id, request.user)
-            task = await service.fix_context(session, review_id)
+            task = await service.review_task(session, review_id)
             if task is None or task.project_id != project_id:
                 raise Forbidden("no such review in this project")
             coediting = await coedit.may_coedit(session, task, request.user)  # app/coedit: joins as a co-editor
             if task.reviewer_id != request.user.id and request.user.is_ops is False and not coediting:
                 raise Forbidden("this review is leased to someone else")
-            from app.items.models import Item
-            from app.work.models import Annotation
-
-            lease = service.ReviewLease(task, await session.get(Item, task.item_id),
-                                        await session.get(Annotation, task.annotation_id))
-            review = await review_json(session, lease, project, secret)
+            review = await review_json(session, await service.lease_of(session, task), project, secret)
         values = values or {}
         open_to_me = task.state == ReviewState.leased and task.reviewer_id == request.user.id \
             and task.expires_at is not None and task.expires_at > utcnow()

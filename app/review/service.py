@@ -125,9 +125,17 @@ async def next_review(session: AsyncSession, project: Project, reviewer: User, n
         session.add(held)
         record(session, action="review.leased", subject_type="review", subject_id=held.id, project_id=project.id,
                actor_id=reviewer.id, payload={"item_id": held.item_id, "stage": held.stage_index})
-    item = await session.get(Item, held.item_id)
-    annotation = await session.get(Annotation, held.annotation_id)
-    return ReviewLease(held, item, annotation)
+    return await lease_of(session, held)
+
+
+async def review_task(session: AsyncSession, task_id: int) -> ReviewTask | None:
+    """A review task by id (None for an id no row can have)."""
+    return await session.get(ReviewTask, task_id) if storable_id(task_id, BIG_ID_MAX) else None
+
+
+async def lease_of(session: AsyncSession, task: ReviewTask) -> ReviewLease:
+    """The task with the item and the answer it is about: what every view of a review shows."""
+    return ReviewLease(task, await session.get(Item, task.item_id), await session.get(Annotation, task.annotation_id))
 
 
 async def reclaim_expired_reviews(session: AsyncSession, now: datetime | None = None, *,
@@ -256,12 +264,17 @@ async def _advance(session: AsyncSession, project: Project, annotation: Annotati
     await _count_verdict(session, project.id, annotation.user_id, accepted=1)
 
 
+def _on_reject(route: list[dict[str, Any]], stage_index: int) -> str:
+    """Where a rejection at this stage of the route goes (back to its author if the stage is gone)."""
+    return route[stage_index - 1]["on_reject"] if stage_index <= len(route) else "same_contributor"
+
+
 async def _reject(session: AsyncSession, project: Project, task: ReviewTask, annotation: Annotation,
                   route: list[dict[str, Any]], now: datetime) -> None:
     """Send a rejected answer where its stage says."""
     annotation.review_status = ReviewStatus.rejected
     await _count_verdict(session, project.id, annotation.user_id, rejected=1)
-    on_reject = route[task.stage_index - 1]["on_reject"] if task.stage_index <= len(route) else "same_contributor"
+    on_reject = _on_reject(route, task.stage_index)
     if on_reject == "same_contributor" and annotation.user_id is not None:
         await _return_to_author(session, project, task, annotation, now)
     elif on_reject == "escalate":
@@ -323,8 +336,7 @@ def _tell_contributor(session: AsyncSession, project: Project, task: ReviewTask,
              "escalate": "It goes to a specialist."}
     body = task.comment or ""
     if task.decision == Decision.reject:
-        route = annotation.review_route or []
-        on_reject = route[task.stage_index - 1]["on_reject"] if task.stage_index <= len(route) else "same_contributor"
+        on_reject = _on_reject(annotation.review_route or route_for(project), task.stage_index)
         body = f"{body}\n\n{where[on_reject]}".strip()
     quality.add_feedback(session, project.id, annotation.user_id, kind="review",
                          title=FEEDBACK_TITLES[Decision(task.decision)], body=body, item_id=task.item_id,
