@@ -69,6 +69,8 @@ def _mark_outliers(table: list[dict[str, Any]]) -> None:
 
 async def own_standing(session: AsyncSession, project: Project, user_id: int) -> dict[str, Any]:
     """Everything a contributor may know about their own record in a project."""
+    from app.review.metrics import rejections_by_tag  # review builds on quality
+
     standing = (await session.execute(select(Standing).where(
         Standing.project_id == project.id, Standing.user_id == user_id))).scalar_one_or_none()
     standing = standing or Standing(project_id=project.id, user_id=user_id)
@@ -94,23 +96,10 @@ async def own_standing(session: AsyncSession, project: Project, user_id: int) ->
         "review": {"accepted": standing.accepted, "rejected": standing.rejected,
                    "acceptance_rate": round(standing.accepted / (standing.accepted + standing.rejected), 4)
                    if standing.accepted + standing.rejected else None,
-                   "rejections_by_tag": await _rejections_by_tag(session, project.id, user_id)},
+                   "rejections_by_tag": (await rejections_by_tag(session, project.id, user_id)).get(user_id, {})},
         "feedback": [{"id": f.id, "kind": f.kind, "title": f.title, "body": f.body, "payload": f.payload,
                       "item_id": f.item_id, "created_at": iso(f.created_at)} for f in feedback],
     }
-
-
-async def _rejections_by_tag(session: AsyncSession, project_id: int, user_id: int) -> dict[str, int]:
-    """What reviewers returned this person's answers for, most frequent first."""
-    from app.review.models import Decision, ReviewTask  # review builds on quality
-
-    counts: dict[str, int] = {}
-    for tags in (await session.execute(select(ReviewTask.tags).where(
-            ReviewTask.project_id == project_id, ReviewTask.contributor_id == user_id,
-            ReviewTask.decision == Decision.reject))).scalars():
-        for tag in tags or ["(no tag)"]:
-            counts[tag] = counts.get(tag, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def _rolling(scores: list[float | None], size: int = 5) -> list[float]:

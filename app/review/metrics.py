@@ -34,6 +34,19 @@ async def review_backlog(session: AsyncSession, project: Project) -> list[dict[s
              **by_stage[i]} for i in indexes]
 
 
+async def rejections_by_tag(session: AsyncSession, project_id: int,
+                            contributor_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Per contributor (everyone, or one), what reviewers rejected their answers for, most frequent first."""
+    query = select(ReviewTask.contributor_id, ReviewTask.tags).where(
+        ReviewTask.project_id == project_id, ReviewTask.decision == Decision.reject)
+    if contributor_id is not None:
+        query = query.where(ReviewTask.contributor_id == contributor_id)
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for who, tags in await session.execute(query):
+        counts[who].update(tags or ["(no tag)"])
+    return {who: dict(counter.most_common()) for who, counter in counts.items()}
+
+
 async def review_metrics(session: AsyncSession, project: Project, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     names = {}
@@ -41,16 +54,12 @@ async def review_metrics(session: AsyncSession, project: Project, now: datetime 
     standings = await session.execute(select(Standing.user_id, Standing.accepted, Standing.rejected, User.name)
                                       .join(User, User.id == Standing.user_id)
                                       .where(Standing.project_id == project.id))
-    tags_by_person: dict[int, Counter] = defaultdict(Counter)
-    rejected_tags = await session.execute(select(ReviewTask.contributor_id, ReviewTask.tags).where(
-        ReviewTask.project_id == project.id, ReviewTask.decision == Decision.reject))
-    for contributor_id, tags in rejected_tags:
-        tags_by_person[contributor_id].update(tags or ["(no tag)"])
+    tags_by_person = await rejections_by_tag(session, project.id)
     for user_id, accepted, rejected, name in standings:
         names[user_id] = name
         contributors.append({"user_id": user_id, "name": name, "accepted": accepted, "rejected": rejected,
                              "acceptance_rate": acceptance_rate(accepted, rejected),
-                             "rejections_by_tag": dict(tags_by_person[user_id].most_common())})
+                             "rejections_by_tag": tags_by_person.get(user_id, {})})
     hour_ago = now - timedelta(hours=1)
     reviewer_rows = await session.execute(
         select(ReviewTask.reviewer_id, User.name, func.count(),
