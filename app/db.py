@@ -10,6 +10,7 @@ row locks (``FOR UPDATE SKIP LOCKED``) where work is handed out.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import event
@@ -77,12 +78,17 @@ class Database:
 async def _append_events(session: AsyncSession) -> None:
     """Insert the transaction's events in one statement, just before the commit (a unit-of-work
     flush per event cost more than the work it recorded on the hot path)."""
-    from app.events.models import Event  # the events slice builds on this module
-
     pending = session.info.get(PENDING_EVENTS)
     if pending:
-        connection = await session.connection()
-        await connection.execute(Event.__table__.insert(), [event.row() for event in pending])
+        await _event_insert().run_many(session, [event.row() for event in pending])
+
+
+@lru_cache(maxsize=1)
+def _event_insert():
+    from app.events.models import Event  # the events slice builds on this module
+    from app.prepared import insert_row
+
+    return insert_row(Event.__table__)
 
 
 def dialect_insert(session: AsyncSession):

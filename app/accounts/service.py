@@ -160,7 +160,11 @@ _MEMBERSHIP_ROLE = select(Membership.role).where(Membership.project_id == bindpa
 
 async def require_role(session: AsyncSession, user: User, project_id: int, *roles: str) -> str:
     """403 unless the user holds one of ``roles`` in the project (any role when none given)."""
-    role = await role_in_project(session, user, project_id)
+    return checked_role(await role_in_project(session, user, project_id), *roles)
+
+
+def checked_role(role: str | None, *roles: str) -> str:
+    """``role`` when it is one of ``roles`` (any role when none given), else 403."""
     if role is None or (roles and role not in roles):
         raise Forbidden("you do not have access to this" if role is None else f"requires role: {', '.join(roles)}")
     return role

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
@@ -22,6 +22,7 @@ from app.errors import Conflict, Forbidden, Invalid
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import utcnow
+from app.prepared import Prepared
 from app.projects.models import Project
 from app.quality import config as quality_config
 from app.quality.linters import LintContext, LintFinding, run_linters
@@ -61,14 +62,27 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
     return standing
 
 
+async def locked_standing(session: AsyncSession, project_id: int, user_id: int):
+    """The standing's columns as a row (no ORM object), locked for this transaction; None before first contact."""
+    return await _STANDING_ROW.first(session, project_id=project_id, user_id=user_id)
+
+
 def _current_guidelines(project_id: int):
     """A newcomer reads the guidelines in force when they start; only later versions need confirming."""
     return select(Project.guideline_version).where(Project.id == project_id).scalar_subquery()
 
 
-#: Built once: every task request locks the person's standing.
+#: Built once: the standing locked, as an ORM object.
 _STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id"),
                                     Standing.user_id == bindparam("user_id")).with_for_update())
+_STANDING_ROW = Prepared(select(*Standing.__table__.c).where(
+    Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id")).with_for_update())
+_RUNNING_NUMBERS = Prepared(update(Standing).where(Standing.id == bindparam("standing_id")).values(
+    tasks_done=Standing.tasks_done + 1, warnings=Standing.warnings + bindparam("warned"),
+    recent_times=bindparam("times"), updated_at=bindparam("now")))
+_RECENT_ANSWERS = Prepared(select(Annotation.answer).where(
+    Annotation.project_id == bindparam("project_id"), Annotation.user_id == bindparam("user_id"))
+    .order_by(Annotation.id.desc()).limit(bindparam("limit")))
 
 
 _chance = secrets.SystemRandom()
@@ -139,10 +153,8 @@ def recent_answers_needed(project: Project) -> int:
 async def recent_answers(session: AsyncSession, project_id: int, user_id: int, limit: int) -> list[dict[str, Any]]:
     if limit <= 0:
         return []
-    rows = await session.execute(select(Annotation.answer).where(
-        Annotation.project_id == project_id, Annotation.user_id == user_id)
-        .order_by(Annotation.id.desc()).limit(limit))
-    return list(rows.scalars())
+    return [row.answer for row in await _RECENT_ANSWERS.all(session, project_id=project_id, user_id=user_id,
+                                                             limit=limit)]
 
 
 async def after_answer(session: AsyncSession, project: Project, assignment: Assignment, annotation: Annotation,
@@ -151,20 +163,31 @@ async def after_answer(session: AsyncSession, project: Project, assignment: Assi
     rolling accuracy crosses a threshold (the annotation carries its ``gold_score``)."""
     if annotation.user_id is None:
         return
+    await _keep_running_numbers(session, project.id, annotation.user_id, annotation.time_on_task_ms, bool(warnings),
+                                now)
+    if annotation.gold_score is None:
+        return
     standing = await standing_for(session, project.id, annotation.user_id)
-    standing.tasks_done += 1
-    standing.warnings += 1 if warnings else 0
-    standing.recent_times = (list(standing.recent_times) + [annotation.time_on_task_ms or 0])[-RECENT_TIMES:]
-    standing.updated_at = now
+    await session.refresh(standing)  # the running numbers just moved under it
     quality = quality_config.stored(project.quality)
-    if annotation.gold_score is not None:
-        if assignment.stage == BENCHMARK:
-            await _judge_round(session, project, standing, quality, BENCHMARK, now)
-        elif assignment.stage == RECALIBRATION:
-            await _judge_round(session, project, standing, quality, RECALIBRATION, now)
-        elif assignment.stage == GOLD:
-            await _gold_check(session, project, standing, quality, annotation, item, now)
+    if assignment.stage == BENCHMARK:
+        await _judge_round(session, project, standing, quality, BENCHMARK, now)
+    elif assignment.stage == RECALIBRATION:
+        await _judge_round(session, project, standing, quality, RECALIBRATION, now)
+    elif assignment.stage == GOLD:
+        await _gold_check(session, project, standing, quality, annotation, item, now)
     session.add(standing)
+
+
+async def _keep_running_numbers(session: AsyncSession, project_id: int, user_id: int, time_on_task_ms: int | None,
+                                warned: bool, now: datetime) -> None:
+    """Tasks done, warnings and recent times: two plain statements on every answer."""
+    standing = await locked_standing(session, project_id, user_id)
+    if standing is None:  # an ops member trying tasks: the row comes into being now
+        await standing_for(session, project_id, user_id)
+        standing = await locked_standing(session, project_id, user_id)
+    times = (list(standing.recent_times) + [time_on_task_ms or 0])[-RECENT_TIMES:]
+    await _RUNNING_NUMBERS.run(session, standing_id=standing.id, warned=1 if warned else 0, times=times, now=now)
 
 
 async def after_unanswered(session: AsyncSession, project: Project, assignment: Assignment, now: datetime) -> None:

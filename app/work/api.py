@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Controller, Request, Response, post
 
 from app.models_base import iso
-from app.projects.service import get_project
 from app.web.requests import database, json_object
 from app.work import service
 from app.work.service import Lease
@@ -30,8 +29,7 @@ class WorkApi(Controller):
     @post("/projects/{project_id:int}/next", summary="Lease the next task: 200 with it, or 204 when none is left")
     async def next_task(self, request: Request, project_id: int) -> Response:
         async with database(request).transaction() as session:
-            project = await get_project(session, project_id)
-            lease = await service.next_lease(session, project, request.user)
+            lease = await service.next_lease(session, project_id, request.user)
         if lease is None:
             return Response(None, status_code=204)
         return Response(lease_json(lease), status_code=200)

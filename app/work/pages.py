@@ -39,7 +39,7 @@ async def _next_task_fragment(request: Request, project_id: int, flash: str | No
     async with database(request).transaction() as session:
         project = await get_project(session, project_id)
         try:
-            lease = await service.next_lease(session, project, request.user)
+            lease = await service.next_lease(session, project.id, request.user)
         except (Conflict, Forbidden) as exc:  # paused project, failed gate, removal, new guidelines: say why
             versions = []
             if exc.extra.get("reason") == "acknowledge_guidelines":

@@ -13,22 +13,23 @@ shards are per person, so concurrent people rarely share one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, select, text, update
+from sqlalchemy import bindparam, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.accounts.models import Role, User
-from app.accounts.service import require_role
+from app.accounts.models import Membership, Role, User
+from app.accounts.service import checked_role
 from app.agreement import routing
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
+from app.prepared import Part, Prepared, insert_row
 from app.projects.models import BATCH_COUNTERS, BATCH_SHARDS, BatchCounterShard, Project, ProjectStatus
 from app.projects.service import interface_of
 from app.quality import service as quality
@@ -61,24 +62,36 @@ class Lease:
 
 @dataclass(frozen=True)
 class Submission:
-    annotation: Annotation
+    annotation: "NewAnswer | Annotation"
     replayed: bool
 
 
-# The hot path's statements are built once, with bind parameters: SQLAlchemy memoises their
-# cache keys, so a cycle neither rebuilds expressions nor re-derives keys (a third of its CPU
-# before), and they run on the session's connection, not through the ORM's unit of work.
-_CURRENT_LEASE = (
+# The hot path's statements are built once, with bind parameters, and run on the driver connection
+# (app/prepared.py): a cycle's ~20 statements cost what SQLAlchemy's execution layer spent on 4.
+_CURRENT_LEASE = Prepared(
     select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.slot, Assignment.expires_at, Item.data)
     .join(Item, Item.id == Assignment.item_id)
     .where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == bindparam("project_id"),
            Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
     .order_by(Assignment.id).limit(1))
 
+#: Everything "next" must know besides the standing, in one round trip: the project, the caller's
+#: membership, whether they already hold a lease, and whether any lease in the project ran out.
+_NEXT_CONTEXT = Prepared(select(
+    *Project.__table__.c,
+    select(Membership.role).where(Membership.project_id == Project.id, Membership.user_id == bindparam("user_id"))
+    .scalar_subquery().label("member_role"),
+    select(Assignment.id).where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == Project.id,
+                                Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
+    .order_by(Assignment.id).limit(1).scalar_subquery().label("held_id"),
+    exists().where(Assignment.project_id == Project.id, Assignment.state == AssignmentState.leased,
+                   Assignment.expires_at <= bindparam("now")).label("expired_waiting"),
+).where(Project.id == bindparam("project_id")))
+
 _candidate = aliased(Item, name="candidate")
 #: Take a slot of the first open production item this person has not had, skipping rows other
 #: transactions hold: one statement (an InitPlan on PostgreSQL, so the pick runs once).
-_TAKE_SLOT = (
+_TAKE_SLOT = Prepared(
     update(Item)
     .where(Item.id == select(_candidate.id).where(
         _candidate.project_id == bindparam("queue_project"), _candidate.open_slots > 0, text("NOT candidate.is_gold"),
@@ -89,31 +102,71 @@ _TAKE_SLOT = (
     .values(open_slots=Item.open_slots - 1)
     .returning(Item.id, Item.batch_id, Item.data, Item.open_slots))
 
-_TAKEN_SLOTS = select(Assignment.slot).where(
+_TAKEN_SLOTS = Prepared(select(Assignment.slot).where(
     Assignment.item_id == bindparam("item_id"), Assignment.stage == ANNOTATE,
-    Assignment.state.in_([AssignmentState.leased, AssignmentState.submitted]))
+    or_(Assignment.state == AssignmentState.leased, Assignment.state == AssignmentState.submitted)))
 
-_NEW_ASSIGNMENT = insert(Assignment).returning(Assignment.id)
+_NEW_ASSIGNMENT = insert_row(Assignment.__table__, returning=(Assignment.id,))
 
-_SUBMITTING = (
-    select(Assignment.id, Assignment.user_id, Assignment.project_id, Assignment.batch_id, Assignment.item_id,
-           Assignment.stage, Assignment.round, Assignment.slot, Assignment.state, Assignment.leased_at)
-    .where(Assignment.id == bindparam("assignment_id")).with_for_update())
+_ASSIGNMENT_COLUMNS = (Assignment.id, Assignment.user_id, Assignment.project_id, Assignment.batch_id,
+                       Assignment.item_id, Assignment.stage, Assignment.round, Assignment.slot, Assignment.state,
+                       Assignment.leased_at)
+_ASSIGNMENT_PART = Part("AssignmentRow", _ASSIGNMENT_COLUMNS, "a_")
+_PROJECT_PART = Part("ProjectRow", list(Project.__table__.c), "p_")
+_ITEM_PART = Part("ItemRow", [Item.id, Item.data, Item.is_gold, Item.gold_answer, Item.gold_explanation,
+                              Item.overlap_extra], "i_")
+_OWN_ASSIGNMENT = Prepared(select(*_ASSIGNMENT_COLUMNS).where(Assignment.id == bindparam("assignment_id"))
+                           .with_for_update())
+#: A submit's assignment (locked), its project and its item in one round trip.
+_SUBMITTING = Prepared(
+    select(*_ASSIGNMENT_PART.columns, *_PROJECT_PART.columns, *_ITEM_PART.columns)
+    .join(Project, Project.id == Assignment.project_id).join(Item, Item.id == Assignment.item_id)
+    .where(Assignment.id == bindparam("assignment_id")).with_for_update(of=Assignment))
 
-_PROJECT_AND_ITEM = select(Project, Item).where(Project.id == bindparam("project_id"), Item.id == bindparam("item_id"))
-_NEW_ANNOTATION = insert(Annotation).returning(Annotation.id)
-_FINISH = (update(Assignment).where(Assignment.id == bindparam("assignment_id"))
-           .values(state=bindparam("new_state"), finished_at=bindparam("ended_at")))
-_ANSWERED = (update(Item).where(Item.id == bindparam("item_id")).values(answers=Item.answers + 1)
-             .returning(Item.answers))
-_REOPEN = (update(Item).where(Item.id == bindparam("item_id")).values(open_slots=Item.open_slots + 1)
-           .returning(Item.open_slots))
+_NEW_ANNOTATION = insert_row(Annotation.__table__, returning=(Annotation.id,))
+_FINISH = Prepared(update(Assignment).where(Assignment.id == bindparam("assignment_id"))
+                   .values(state=bindparam("new_state"), finished_at=bindparam("ended_at")))
+_ANSWERED = Prepared(update(Item).where(Item.id == bindparam("item_id")).values(answers=Item.answers + 1)
+                     .returning(Item.answers))
+_REOPEN = Prepared(update(Item).where(Item.id == bindparam("item_id")).values(open_slots=Item.open_slots + 1)
+                   .returning(Item.open_slots))
+
+
+@dataclass(slots=True)
+class NewAnswer:
+    """An answer as submit stores it: the Annotation row's columns without the ORM object (one
+    cost ~140 µs to build, more than the rest of a submit's Python)."""
+
+    project_id: int
+    item_id: int
+    assignment_id: int
+    user_id: int
+    answer: dict[str, Any]
+    guideline_version: int | None
+    time_on_task_ms: int
+    idempotency_key: str | None
+    lint: list[dict[str, Any]]
+    stage: str
+    round: int
+    gold_score: float | None
+    created_at: datetime
+    external_annotator: str | None = None
+    source: str = "inkwell"
+    review_status: str = ReviewStatus.none
+    reviewed_answer: dict[str, Any] | None = None
+    review_route: list[dict[str, Any]] = field(default_factory=list)
+    revises_id: int | None = None
+    id: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        values = asdict(self)
+        del values["id"]
+        return values
 
 
 async def current_lease(session: AsyncSession, project_id: int, user_id: int, now: datetime) -> Lease | None:
     """The caller's unexpired lease, so asking for "next" twice never hoards items."""
-    connection = await session.connection()
-    row = (await connection.execute(_CURRENT_LEASE, {"user_id": user_id, "project_id": project_id, "now": now})).first()
+    row = await _CURRENT_LEASE.first(session, user_id=user_id, project_id=project_id, now=now)
     if row is None:
         return None
     returned = await _returned(session, row.slot) if row.stage == FIX else None
@@ -129,26 +182,37 @@ async def _returned(session: AsyncSession, fix_slot: int) -> dict[str, Any] | No
             "stage": decision.stage_name, "decided_at": decision.decided_at}
 
 
-async def next_lease(session: AsyncSession, project: Project, user: User, now: datetime | None = None) -> Lease | None:
-    """Lease the next open item to ``user``, or None when nothing is left for them."""
+async def next_lease(session: AsyncSession, project_id: int, user: User, now: datetime | None = None) -> Lease | None:
+    """Lease the next open item to ``user``, or None when nothing is left for them.
+
+    A contributor's standing is locked first, so one person's concurrent "next" calls take turns
+    and the second sees the lease the first took; then one statement reads the rest."""
     now = now or utcnow()
-    role = await require_role(session, user, project.id, *WORKER_ROLES)
+    if not storable_id(project_id):
+        raise NotFound("no such project")
+    standing = None if user.is_ops else await quality.locked_standing(session, project_id, user.id)
+    project = await _NEXT_CONTEXT.first(session, project_id=project_id, user_id=user.id, now=now)
+    if project is None:
+        raise NotFound("no such project")
+    role = checked_role(Role.ops if user.is_ops else project.member_role, *WORKER_ROLES)
     if project.status != ProjectStatus.live:
         raise Conflict(f"the project is {project.status}, not live")
-    standing = None
-    if role == Role.contributor:  # locked first: one person's concurrent "next" calls take turns
-        standing = await quality.standing_for(session, project.id, user.id)
-    held = await current_lease(session, project.id, user.id, now)
-    if held is not None:
-        return held
+    if role != Role.contributor:
+        standing = None  # ops try tasks without a gate; contributors go through quality
+    elif standing is None:  # first contact: the standing comes into being (locked); look again under it
+        standing = await quality.standing_for(session, project_id, user.id)
+        project = await _NEXT_CONTEXT.first(session, project_id=project_id, user_id=user.id, now=now)
+    if project.held_id is not None:
+        return await current_lease(session, project_id, user.id, now)
     if standing is not None and standing.guidelines_acknowledged < project.guideline_version:
         raise Conflict(f"the guidelines changed (version {project.guideline_version}): read what changed and "
                        f"confirm before your next task", guideline_version=project.guideline_version,
                        reason="acknowledge_guidelines")
-    # An expired lease goes back to the queue the moment anyone asks (one indexed statement),
-    # not only when the periodic job next runs.
-    await reclaim_expired(session, now, project_id=project.id)
-    if standing is not None:  # ops try tasks without a gate; contributors go through quality
+    # An expired lease goes back to the queue the moment anyone asks, not only when the periodic
+    # job next runs (the context says whether there is one).
+    if project.expired_waiting:
+        await reclaim_expired(session, now, project_id=project_id)
+    if standing is not None:
         choice = await quality.route(session, project, standing, now)
         if choice.stage is not None:
             lease = await _lease_gold(session, project, user, choice, now)
@@ -177,14 +241,13 @@ async def _lease_gold(session: AsyncSession, project: Project, user: User, choic
 
 async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:
     """The first open production item this person has not had, skipping rows others are leasing."""
-    connection = await session.connection()
-    row = (await connection.execute(_TAKE_SLOT, {"queue_project": project.id, "queue_user": user.id})).first()
+    row = await _TAKE_SLOT.first(session, queue_project=project.id, queue_user=user.id)
     if row is None:
         return None
     item_id, batch_id, data, open_slots = row
     slot = 0  # with one slot per item, an open item's only slot is free
     if project.overlap > 1:
-        taken = set((await connection.execute(_TAKEN_SLOTS, {"item_id": item_id})).scalars())
+        taken = {taken.slot for taken in await _TAKEN_SLOTS.all(session, item_id=item_id)}
         slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
     lease = await _new_assignment(session, project, user, item_id, batch_id, data, now, stage=ANNOTATE, round_=0,
                                   slot=slot)
@@ -195,28 +258,29 @@ async def _lease_production(session: AsyncSession, project: Project, user: User,
 async def _new_assignment(session: AsyncSession, project: Project, user: User, item_id: int, batch_id: int,
                           data: dict[str, Any], now: datetime, *, stage: str, round_: int, slot: int) -> Lease:
     expires_at = now + timedelta(seconds=project.lease_seconds)
-    connection = await session.connection()
-    assignment_id = (await connection.execute(_NEW_ASSIGNMENT, {
-        "project_id": project.id, "batch_id": batch_id, "item_id": item_id, "user_id": user.id, "stage": stage,
-        "round": round_, "slot": slot, "state": AssignmentState.leased.value, "leased_at": now,
-        "expires_at": expires_at, "finished_at": None})).scalar_one()
+    assignment_id = await _NEW_ASSIGNMENT.scalar(
+        session, project_id=project.id, batch_id=batch_id, item_id=item_id, user_id=user.id, stage=stage,
+        round=round_, slot=slot, state=AssignmentState.leased.value, leased_at=now, expires_at=expires_at,
+        finished_at=None)
     record(session, action="assignment.leased", subject_type="assignment", subject_id=assignment_id,
            project_id=project.id, actor_id=user.id,
            payload={"item_id": item_id, "batch_id": batch_id, "stage": stage})
     return Lease(LeasedTask(assignment_id, project.id, item_id, stage, expires_at), data)
 
 
-async def _own_assignment(session: AsyncSession, assignment_id: int, user: User):
-    """The caller's assignment row, locked for this transaction."""
-    if not storable_id(assignment_id, BIG_ID_MAX):
-        raise NotFound("no such assignment")
-    connection = await session.connection()
-    assignment = (await connection.execute(_SUBMITTING, {"assignment_id": assignment_id})).first()
+def _check_own(assignment, user: User):
     if assignment is None:
         raise NotFound("no such assignment")
     if assignment.user_id != user.id:
         raise Forbidden("this assignment is not yours")
     return assignment
+
+
+async def _own_assignment(session: AsyncSession, assignment_id: int, user: User):
+    """The caller's assignment row, locked for this transaction."""
+    if not storable_id(assignment_id, BIG_ID_MAX):
+        raise NotFound("no such assignment")
+    return _check_own(await _OWN_ASSIGNMENT.first(session, assignment_id=assignment_id), user)
 
 
 async def submit(session: AsyncSession, assignment_id: int, user: User, answer: Any,
@@ -225,7 +289,11 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     now = now or utcnow()
     if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_LIMIT:
         raise Invalid({"Idempotency-Key": f"must be at most {IDEMPOTENCY_KEY_LIMIT} characters"})
-    assignment = await _own_assignment(session, assignment_id, user)
+    if not storable_id(assignment_id, BIG_ID_MAX):
+        raise NotFound("no such assignment")
+    row = await _SUBMITTING.first(session, assignment_id=assignment_id)
+    assignment, project, item = Part.split(row, _ASSIGNMENT_PART, _PROJECT_PART, _ITEM_PART) if row else (None,) * 3
+    _check_own(assignment, user)
     if assignment.state == AssignmentState.submitted:
         existing = (await session.execute(select(Annotation).where(Annotation.assignment_id == assignment.id))).scalar_one()
         if idempotency_key and existing.idempotency_key == idempotency_key:
@@ -233,8 +301,6 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         raise Conflict("this task was already submitted")
     if assignment.state != AssignmentState.leased:
         raise Conflict(f"this lease was {assignment.state}; ask for the next task")
-    project, item = (await session.execute(_PROJECT_AND_ITEM, {"project_id": assignment.project_id,
-                                                               "item_id": assignment.item_id})).one()
     interface = interface_of(project)
     clean, errors = interface.validate_answer(answer)
     if errors:
@@ -242,20 +308,17 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     time_on_task_ms = int((now - assignment.leased_at).total_seconds() * 1000)
     recent = await quality.recent_answers(session, project.id, user.id, quality.recent_answers_needed(project))
     warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent)
-    annotation = Annotation(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
-                            user_id=user.id, external_annotator=None, answer=clean,
-                            guideline_version=project.guideline_version or None, time_on_task_ms=time_on_task_ms,
-                            idempotency_key=idempotency_key, source="inkwell", lint=[w.to_dict() for w in warnings],
-                            stage=assignment.stage, round=assignment.round,
-                            gold_score=quality.gold_score(interface, clean, item), created_at=now)
+    annotation = NewAnswer(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
+                           user_id=user.id, answer=clean, guideline_version=project.guideline_version or None,
+                           time_on_task_ms=time_on_task_ms, idempotency_key=idempotency_key,
+                           lint=[w.to_dict() for w in warnings], stage=assignment.stage, round=assignment.round,
+                           gold_score=quality.gold_score(interface, clean, item), created_at=now)
     review_stage = await _review_route(session, project, assignment, annotation)
-    connection = await session.connection()
-    annotation.id = (await connection.execute(_NEW_ANNOTATION, annotation.model_dump(exclude={"id"}))).scalar_one()
+    annotation.id = await _NEW_ANNOTATION.scalar(session, **annotation.row())
     if review_stage is not None:
         review.queue_review(session, project_id=project.id, annotation=annotation, route=annotation.review_route,
                             stage_index=review_stage, answer=clean)
-    await connection.execute(_FINISH, {"assignment_id": assignment.id, "new_state": AssignmentState.submitted.value,
-                                       "ended_at": now})
+    await _FINISH.run(session, assignment_id=assignment.id, new_state=AssignmentState.submitted.value, ended_at=now)
     record(session, action="annotation.submitted", subject_type="annotation", subject_id=annotation.id,
            project_id=assignment.project_id, actor_id=user.id,
            payload={"item_id": assignment.item_id, "assignment_id": assignment.id, "stage": assignment.stage,
@@ -263,7 +326,7 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     if not user.is_ops:
         await quality.after_answer(session, project, assignment, annotation, item, warnings, now)
     if assignment.stage == ANNOTATE:
-        answers = (await connection.execute(_ANSWERED, {"item_id": assignment.item_id})).scalar_one()
+        answers = await _ANSWERED.scalar(session, item_id=assignment.item_id)
         complete = answers == project.overlap + item.overlap_extra
         reopened = await routing.on_item_answered(session, project, item.id, now) if complete else 0
         await _count_answer(session, assignment.project_id, assignment.batch_id, assignment.id, now)
@@ -272,7 +335,7 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     return Submission(annotation, replayed=False)
 
 
-async def _review_route(session: AsyncSession, project: Project, assignment, annotation: Annotation) -> int | None:
+async def _review_route(session: AsyncSession, project: Project, assignment, annotation: NewAnswer) -> int | None:
     """Set the answer's review route and status; the stage it is queued at first (None: not reviewed).
     A fixed answer follows the route of the one it fixes, back to the stage that rejected it."""
     if assignment.stage == ANNOTATE:
@@ -358,32 +421,28 @@ async def _end_unanswered(session: AsyncSession, assignment: Assignment, now: da
 
 async def _reopen_slot(session: AsyncSession, item_id: int) -> int:
     """Give a slot back; 1 when the item became queued again (it had none open)."""
-    connection = await session.connection()
-    open_slots = (await connection.execute(_REOPEN, {"item_id": item_id})).scalar_one()
+    open_slots = await _REOPEN.scalar(session, item_id=item_id)
     return 1 if open_slots == 1 else 0
 
 
 async def _bump_batch(session: AsyncSession, batch_id: int, person_id: int, activity_at: datetime | None,
                       **deltas: int) -> None:
     """Add to the batch's counters, in the shard of the person whose work changed them."""
-    statement = _statements(session).bump_batch
-    values = {name: deltas.get(name, 0) for name in BATCH_COUNTERS}
-    connection = await session.connection()
-    await connection.execute(statement, {"batch_id": batch_id, "shard": person_id % BATCH_SHARDS,
-                                         "last_activity_at": activity_at, **values})
+    await _upserts(session.bind.dialect.name).bump_batch.run(
+        session, batch_id=batch_id, shard=person_id % BATCH_SHARDS, last_activity_at=activity_at,
+        **{name: deltas.get(name, 0) for name in BATCH_COUNTERS})
 
 
 async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, shard_of: int, now: datetime) -> None:
-    connection = await session.connection()
-    await connection.execute(_statements(session).count_answer, {
-        "project_id": project_id, "batch_id": batch_id, "minute": epoch_minute(now),
-        "shard": shard_of % BUCKET_SHARDS, "answers": 1})
+    await _upserts(session.bind.dialect.name).count_answer.run(
+        session, project_id=project_id, batch_id=batch_id, minute=epoch_minute(now), shard=shard_of % BUCKET_SHARDS,
+        answers=1)
 
 
 @dataclass(frozen=True)
 class _Upserts:
-    bump_batch: Any
-    count_answer: Any
+    bump_batch: Prepared
+    count_answer: Prepared
 
 
 @lru_cache(maxsize=2)
@@ -393,16 +452,16 @@ def _upserts(dialect: str) -> _Upserts:
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
         from sqlalchemy.dialects.postgresql import insert as upsert
-    shard = upsert(BatchCounterShard)
+    shard = upsert(BatchCounterShard).values(
+        batch_id=bindparam("batch_id"), shard=bindparam("shard"), last_activity_at=bindparam("last_activity_at"),
+        **{name: bindparam(name) for name in BATCH_COUNTERS})
     bump = shard.on_conflict_do_update(
         index_elements=["batch_id", "shard"],
         set_={**{name: getattr(BatchCounterShard, name) + getattr(shard.excluded, name) for name in BATCH_COUNTERS},
               "last_activity_at": func.coalesce(shard.excluded.last_activity_at, BatchCounterShard.last_activity_at)})
-    bucket = upsert(ThroughputBucket)
+    bucket = upsert(ThroughputBucket).values(project_id=bindparam("project_id"), batch_id=bindparam("batch_id"),
+                                             minute=bindparam("minute"), shard=bindparam("shard"),
+                                             answers=bindparam("answers"))
     count = bucket.on_conflict_do_update(index_elements=["batch_id", "minute", "shard"],
                                          set_={"answers": ThroughputBucket.answers + bucket.excluded.answers})
-    return _Upserts(bump_batch=bump, count_answer=count)
-
-
-def _statements(session: AsyncSession) -> _Upserts:
-    return _upserts(session.bind.dialect.name)
+    return _Upserts(bump_batch=Prepared(bump), count_answer=Prepared(count))

@@ -1,0 +1,199 @@
+"""Statements the work loop runs hundreds of times a second, run straight on the driver.
+
+A Core statement is compiled once per backend, with its bind and result type
+processors looked up once, and then executed on the transaction's own driver
+connection (asyncpg or aiosqlite). Why: SQLAlchemy's execution layer costs
+~80 µs a statement on top of the driver's ~45 µs, and the ORM several times
+that; a next+submit cycle runs about twenty, and the whole cycle has ~6 ms of
+CPU to spend if two cores are to serve 300 cycles a second (BENCHMARKS.md §8).
+
+The statement still runs inside the session's transaction (same connection,
+same BEGIN/COMMIT), so it commits and rolls back with everything else. What
+it writes bypasses the session's identity map, as any Core statement does.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+
+_HANDLE = "prepared_driver"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One statement as one backend runs it."""
+
+    sql: str
+    #: per positional parameter: (parameter key or None for a constant, constant, bind processor)
+    binds: tuple[tuple[str | None, Any, Callable | None], ...]
+    #: per result column: its processor (None: the driver's value is already right)
+    results: tuple[Callable | None, ...]
+    row: type
+
+
+@dataclass(frozen=True)
+class _Driver:
+    """The transaction's driver connection and how to talk to it."""
+
+    transaction: Any
+    dialect: Any
+    connection: Any
+    asyncpg: bool
+
+
+class Prepared:
+    """A Core statement (select, or DML with RETURNING or without) ready to run on the driver.
+
+    ``await statement.all(session, name=value, ...)`` returns named tuples (attribute access
+    by column name); ``first`` and ``scalar`` the obvious parts; ``run`` ignores results;
+    ``run_many`` executes it once per parameter set in one driver call."""
+
+    __slots__ = ("statement", "_plans")
+
+    def __init__(self, statement: ClauseElement):
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, dialect) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = self._compile(dialect)
+        return plan
+
+    def _compile(self, dialect) -> _Plan:
+        compiled = self.statement.compile(dialect=dialect)
+        if compiled.post_compile_params:  # expanded at execution time, which this path skips
+            raise ValueError("a prepared statement cannot hold an IN list; compare with or_() instead")
+        binds = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            processor = bind.type._cached_bind_processor(dialect)
+            if bind.required or bind.callable is not None:
+                binds.append((bind.key, None, processor))
+            else:  # a literal the statement was built with
+                binds.append((None, processor(bind.value) if processor else bind.value, None))
+        columns = list(getattr(self.statement, "exported_columns", ()) or ())
+        results = tuple(_result_processor(column.type, dialect) for column in columns)
+        row = namedtuple("Row", [column.key or f"c{i}" for i, column in enumerate(columns)] or ["_"], rename=True)
+        return _Plan(str(compiled), tuple(binds), results, row)
+
+    async def all(self, session: AsyncSession, **params: Any) -> list[Any]:
+        driver = await _driver(session)
+        plan = self._plan(driver.dialect)
+        args = _arguments(plan, params)
+        if driver.asyncpg:
+            records = await driver.connection.fetch(plan.sql, *args)
+        else:
+            records = await driver.connection.execute_fetchall(plan.sql, args)
+        return [_row(plan, record) for record in records]
+
+    async def first(self, session: AsyncSession, **params: Any) -> Any | None:
+        rows = await self.all(session, **params)
+        return rows[0] if rows else None
+
+    async def scalar(self, session: AsyncSession, **params: Any) -> Any:
+        row = await self.first(session, **params)
+        return None if row is None else row[0]
+
+    async def run(self, session: AsyncSession, **params: Any) -> None:
+        driver = await _driver(session)
+        plan = self._plan(driver.dialect)
+        args = _arguments(plan, params)
+        if driver.asyncpg:
+            await driver.connection.execute(plan.sql, *args)
+        else:
+            await (await driver.connection.execute(plan.sql, args)).close()
+
+    async def run_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        driver = await _driver(session)
+        plan = self._plan(driver.dialect)
+        args = [_arguments(plan, params) for params in rows]
+        if len(args) == 1:
+            args_one = args[0]
+            if driver.asyncpg:
+                await driver.connection.execute(plan.sql, *args_one)
+            else:
+                await (await driver.connection.execute(plan.sql, args_one)).close()
+        elif driver.asyncpg:
+            await driver.connection.executemany(plan.sql, args)
+        else:
+            await driver.connection.executemany(plan.sql, args)
+
+
+def _result_processor(type_, dialect) -> Callable | None:
+    """The column type's result processor for this backend. Some of asyncpg's want the column's
+    type oid, which only a live result knows: asyncpg already decodes those (numbers) itself."""
+    try:
+        return type_._cached_result_processor(dialect, None)
+    except TypeError:
+        return None
+
+
+def _arguments(plan: _Plan, params: dict[str, Any]) -> list[Any]:
+    args = []
+    for key, constant, processor in plan.binds:
+        if key is None:
+            args.append(constant)
+        else:
+            value = params[key]
+            args.append(processor(value) if processor is not None and value is not None else value)
+    return args
+
+
+def _row(plan: _Plan, record: Sequence[Any]) -> Any:
+    values = tuple(record)
+    if any(plan.results):
+        values = tuple(value if processor is None or value is None else processor(value)
+                       for processor, value in zip(plan.results, values))
+    return plan.row._make(values)
+
+
+async def _driver(session: AsyncSession) -> _Driver:
+    """The driver connection of the session's current transaction, with the transaction begun
+    (asyncpg's adapter begins lazily, at its first statement; SQLite's begins with the connection)."""
+    transaction = session.sync_session.get_transaction()
+    driver = session.info.get(_HANDLE)
+    if driver is not None and transaction is not None and driver.transaction is transaction:
+        return driver
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    adapted = raw.dbapi_connection
+    is_asyncpg = connection.dialect.driver == "asyncpg"
+    if is_asyncpg and adapted._transaction is None:  # the adapter keeps no public way to begin
+        await adapted._start_transaction()
+    driver = _Driver(session.sync_session.get_transaction(), connection.dialect, raw.driver_connection, is_asyncpg)
+    session.info[_HANDLE] = driver
+    return driver
+
+
+def insert_row(table, *, returning: tuple = ()) -> Prepared:
+    """INSERT of every column but the key, each bound by its own name (``run(session, **row)``)."""
+    columns = [column for column in table.c if not column.primary_key]
+    statement = table.insert().values({column.key: bindparam(column.key) for column in columns})
+    return Prepared(statement.returning(*returning) if returning else statement)
+
+
+class Part:
+    """Some columns of one table inside a wider select, read back as a named tuple of their own
+    (a join that returns an assignment, its project and its item in one round trip)."""
+
+    def __init__(self, name: str, columns, prefix: str):
+        self.columns = [column.label(prefix + column.key) for column in columns]
+        self.row = namedtuple(name, [column.key for column in columns])
+
+    @staticmethod
+    def split(row: Sequence[Any], *parts: "Part") -> tuple:
+        values, start = [], 0
+        for part in parts:
+            end = start + len(part.columns)
+            values.append(part.row._make(row[start:end]))
+            start = end
+        return tuple(values)
