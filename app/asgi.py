@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     channels = make_channels_plugin(settings.redis_url)
     sessions = CookieBackendConfig(secret=settings.secret_key.encode()[:32].ljust(32, b"0"), key=SESSION_COOKIE,
                                    httponly=True, secure=settings.secure_cookies, samesite="lax",
-                                   max_age=14 * 24 * 3600)
+                                   max_age=14 * 24 * 3600, exclude=["/api/"])  # the API takes bearer tokens only
     csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax",
                       exclude=["/api/"])
 

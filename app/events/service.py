@@ -8,7 +8,7 @@ was rolled back.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -32,8 +32,11 @@ class PendingEvent:
     created_at: datetime = field(default_factory=utcnow)
 
     def row(self) -> dict[str, Any]:
-        """The column values for the bulk insert."""
-        return asdict(self)
+        """The column values for the bulk insert (``asdict`` would deep-copy the payload)."""
+        return {name: getattr(self, name) for name in _EVENT_COLUMNS}
+
+
+_EVENT_COLUMNS = tuple(column.name for column in fields(PendingEvent))
 
 
 def record(session: AsyncSession, *, action: str, subject_type: str, subject_id: int | None,

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid
 from app.events.service import record
 from app.items.models import Item
-from app.models_base import utcnow
+from app.models_base import json_append, utcnow
 from app.prepared import Prepared
 from app.projects.models import Project
 from app.quality import config as quality_config
@@ -77,9 +77,15 @@ _STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id
                                     Standing.user_id == bindparam("user_id")).with_for_update())
 _STANDING_ROW = Prepared(select(*Standing.__table__.c).where(
     Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id")).with_for_update())
-_RUNNING_NUMBERS = Prepared(update(Standing).where(Standing.id == bindparam("standing_id")).values(
-    tasks_done=Standing.tasks_done + 1, warnings=Standing.warnings + bindparam("warned"),
-    recent_times=bindparam("times"), updated_at=bindparam("now")))
+#: Every answer moves its author's running numbers: one statement, which also locks the row.
+_RUNNING_NUMBERS = Prepared(
+    update(Standing).where(Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id"))
+    .values(tasks_done=Standing.tasks_done + 1, warnings=Standing.warnings + bindparam("warned"),
+            recent_times=json_append(Standing.recent_times, bindparam("time_ms", type_=Integer)),
+            updated_at=bindparam("now"))
+    .returning(Standing.id, Standing.recent_times))
+_TRIM_TIMES = Prepared(update(Standing).where(Standing.id == bindparam("standing_id"))
+                       .values(recent_times=bindparam("times")))
 _RECENT_ANSWERS = Prepared(select(Annotation.answer).where(
     Annotation.project_id == bindparam("project_id"), Annotation.user_id == bindparam("user_id"))
     .order_by(Annotation.id.desc()).limit(bindparam("limit")))
@@ -181,13 +187,16 @@ async def after_answer(session: AsyncSession, project: Project, assignment: Assi
 
 async def _keep_running_numbers(session: AsyncSession, project_id: int, user_id: int, time_on_task_ms: int | None,
                                 warned: bool, now: datetime) -> None:
-    """Tasks done, warnings and recent times: two plain statements on every answer."""
-    standing = await locked_standing(session, project_id, user_id)
-    if standing is None:  # an ops member trying tasks: the row comes into being now
+    """Tasks done, warnings and recent times, in one statement on every answer; the times are cut
+    back to the last RECENT_TIMES once they hold twice that (readers take the last RECENT_TIMES)."""
+    numbers = {"project_id": project_id, "user_id": user_id, "warned": 1 if warned else 0,
+               "time_ms": time_on_task_ms or 0, "now": now}
+    row = await _RUNNING_NUMBERS.first(session, **numbers)
+    if row is None:  # an ops member trying tasks: the row comes into being now
         await standing_for(session, project_id, user_id)
-        standing = await locked_standing(session, project_id, user_id)
-    times = (list(standing.recent_times) + [time_on_task_ms or 0])[-RECENT_TIMES:]
-    await _RUNNING_NUMBERS.run(session, standing_id=standing.id, warned=1 if warned else 0, times=times, now=now)
+        row = await _RUNNING_NUMBERS.first(session, **numbers)
+    if len(row.recent_times) > 2 * RECENT_TIMES:
+        await _TRIM_TIMES.run(session, standing_id=row.id, times=row.recent_times[-RECENT_TIMES:])
 
 
 async def after_unanswered(session: AsyncSession, project: Project, assignment: Assignment, now: datetime) -> None:
@@ -303,7 +312,8 @@ def add_feedback(session: AsyncSession, project_id: int, user_id: int, *, kind: 
 
 
 def median_time_ms(standing: Standing) -> int | None:
-    return int(statistics.median(standing.recent_times)) if standing.recent_times else None
+    recent = standing.recent_times[-RECENT_TIMES:]
+    return int(statistics.median(recent)) if recent else None
 
 
 async def gold_items_count(session: AsyncSession, project_id: int) -> int:

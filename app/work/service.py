@@ -13,7 +13,7 @@ shards are per person, so concurrent people rarely share one).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -159,9 +159,11 @@ class NewAnswer:
     id: int | None = None
 
     def row(self) -> dict[str, Any]:
-        values = asdict(self)
-        del values["id"]
-        return values
+        """The column values to insert (``asdict`` would deep-copy the answer)."""
+        return {name: getattr(self, name) for name in _ANSWER_COLUMNS}
+
+
+_ANSWER_COLUMNS = tuple(column.name for column in fields(NewAnswer) if column.name != "id")
 
 
 async def current_lease(session: AsyncSession, project_id: int, user_id: int, now: datetime) -> Lease | None:
