@@ -20,6 +20,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 AfterCommit = Callable[[list[Any]], Awaitable[None]]
 
 PENDING_EVENTS = "pending_events"
+BEFORE_COMMIT = "before_commit"
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -75,12 +76,32 @@ class Database:
 
 
 
+def before_commit(session: AsyncSession, statement: Any, params: dict[str, Any]) -> None:
+    """Queue a write (a ``Prepared`` statement) for just before the commit, beside the events.
+    Counters that every transaction updates are then locked for the shortest time, and on
+    PostgreSQL they and the events go to the server as one statement."""
+    session.info.setdefault(BEFORE_COMMIT, []).append((statement, params))
+
+
 async def _append_events(session: AsyncSession) -> None:
-    """Insert the transaction's events in one statement, just before the commit (a unit-of-work
-    flush per event cost more than the work it recorded on the hot path)."""
-    pending = session.info.get(PENDING_EVENTS)
-    if pending:
-        await _event_insert().run_many(session, [event.row() for event in pending])
+    """Run the queued writes and insert the transaction's events, just before the commit: in one
+    statement where they can be (one row each, no statement twice), else one by one (a
+    unit-of-work flush per event cost more than the work it recorded on the hot path)."""
+    from app.prepared import Together
+
+    steps = session.info.pop(BEFORE_COMMIT, [])
+    events = session.info.get(PENDING_EVENTS) or []
+    if len(events) == 1:
+        steps.append((_event_insert(), events[0].row()))
+        events = []
+    statements = tuple(statement for statement, _ in steps)
+    if len(steps) > 1 and len(set(statements)) == len(statements):
+        await Together.of(*statements).run(session, *(params for _, params in steps))
+    else:
+        for statement, params in steps:
+            await statement.run(session, **params)
+    if events:
+        await _event_insert().run_many(session, [event.row() for event in events])
 
 
 @lru_cache(maxsize=1)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
@@ -172,6 +175,68 @@ async def _driver(session: AsyncSession) -> _Driver:
     driver = _Driver(session.sync_session.get_transaction(), connection.dialect, raw.driver_connection, is_asyncpg)
     session.info[_HANDLE] = driver
     return driver
+
+
+class Together:
+    """Data-changing statements that do not read each other's changes, run as one.
+
+    On PostgreSQL they become one statement of data-modifying CTEs: one round trip, and one
+    execution, instead of one of each per statement (a round trip costs ~55 µs here and about
+    as much again in the server). Elsewhere they run one after another, in order. Each takes its
+    own parameters (``first(session, params_0, params_1, ...)``); ``first`` returns the RETURNING
+    columns of all of them, in order, as one row."""
+
+    __slots__ = ("each", "combined", "row")
+
+    def __init__(self, *statements: ClauseElement):
+        self.each = tuple(Prepared(statement) for statement in statements)
+        steps = [_with_prefixed_binds(statement, f"s{i}_").cte(f"step_{i}") for i, statement in enumerate(statements)]
+        returned = [column for step, statement in zip(steps, statements) if _returns(statement) for column in step.c]
+        silent = [step for step, statement in zip(steps, statements) if not _returns(statement)]
+        main = select(*returned) if returned else select(literal_column("1").label("done"))
+        self.combined = Prepared(main.add_cte(*silent) if silent else main)
+        self.row = namedtuple("Row", [column.key for column in returned] or ["_"], rename=True)
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def of(*prepared: Prepared) -> "Together":
+        """The combination of statements already prepared one by one (built once per sequence)."""
+        return Together(*(one.statement for one in prepared))
+
+    async def first(self, session: AsyncSession, *params: dict[str, Any]) -> Any:
+        if len(params) != len(self.each):
+            raise ValueError(f"{len(self.each)} statements take {len(self.each)} parameter sets, not {len(params)}")
+        driver = await _driver(session)
+        if driver.asyncpg:
+            merged = {f"s{i}_{key}": value for i, one in enumerate(params) for key, value in one.items()}
+            return await self.combined.first(session, **merged)
+        values: list[Any] = []
+        for statement, one in zip(self.each, params):
+            if _returns(statement.statement):
+                row = await statement.first(session, **one)
+                if row is None:
+                    return None
+                values.extend(row)
+            else:
+                await statement.run(session, **one)
+        return self.row._make(values) if values else None
+
+    run = first
+
+
+def _returns(statement: ClauseElement) -> bool:
+    return bool(list(getattr(statement, "exported_columns", ()) or ()))
+
+
+def _with_prefixed_binds(statement: ClauseElement, prefix: str) -> ClauseElement:
+    """The statement with each parameter renamed ``prefix + name``, so that several statements'
+    parameters of the same name (``batch_id``, ``shard``) keep their own values in one statement."""
+    def rename(element):
+        if isinstance(element, BindParameter) and (element.required or element.callable is not None):
+            return bindparam(prefix + element.key, type_=element.type, required=True)
+        return None
+
+    return visitors.replacement_traverse(statement, {}, rename)
 
 
 def insert_row(table, *, returning: tuple = ()) -> Prepared:

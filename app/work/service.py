@@ -29,7 +29,8 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
-from app.prepared import Part, Prepared, insert_row
+from app.db import before_commit
+from app.prepared import Part, Prepared, Together, insert_row
 from app.projects.models import BATCH_COUNTERS, BATCH_SHARDS, BatchCounterShard, Project, ProjectStatus
 from app.projects.service import interface_of
 from app.quality import service as quality
@@ -123,11 +124,13 @@ _SUBMITTING = Prepared(
     .join(Project, Project.id == Assignment.project_id).join(Item, Item.id == Assignment.item_id)
     .where(Assignment.id == bindparam("assignment_id")).with_for_update(of=Assignment))
 
-_NEW_ANNOTATION = insert_row(Annotation.__table__, returning=(Annotation.id,))
-_FINISH = Prepared(update(Assignment).where(Assignment.id == bindparam("assignment_id"))
-                   .values(state=bindparam("new_state"), finished_at=bindparam("ended_at")))
-_ANSWERED = Prepared(update(Item).where(Item.id == bindparam("item_id")).values(answers=Item.answers + 1)
-                     .returning(Item.answers))
+_NEW_ANNOTATION = insert_row(Annotation.__table__, returning=(Annotation.id,)).statement
+_FINISH = (update(Assignment).where(Assignment.id == bindparam("assignment_id"))
+           .values(state=bindparam("new_state"), finished_at=bindparam("ended_at")))
+_ANSWERED = update(Item).where(Item.id == bindparam("item_id")).values(answers=Item.answers + 1).returning(Item.answers)
+#: A submit's writes: the answer stored, the lease finished and (production) the item's answer count.
+_STORE_ANSWER = Together(_NEW_ANNOTATION, _FINISH, _ANSWERED)
+_STORE_OTHER_ANSWER = Together(_NEW_ANNOTATION, _FINISH)
 _REOPEN = Prepared(update(Item).where(Item.id == bindparam("item_id")).values(open_slots=Item.open_slots + 1)
                    .returning(Item.open_slots))
 
@@ -253,7 +256,7 @@ async def _lease_production(session: AsyncSession, project: Project, user: User,
         slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
     lease = await _new_assignment(session, project, user, item_id, batch_id, data, now, stage=ANNOTATE, round_=0,
                                   slot=slot)
-    await _bump_batch(session, batch_id, user.id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
+    _bump_batch(session, batch_id, user.id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
     return lease
 
 
@@ -316,11 +319,15 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
                            lint=[w.to_dict() for w in warnings], stage=assignment.stage, round=assignment.round,
                            gold_score=quality.gold_score(interface, clean, item), created_at=now)
     review_stage = await _review_route(session, project, assignment, annotation)
-    annotation.id = await _NEW_ANNOTATION.scalar(session, **annotation.row())
+    finish = {"assignment_id": assignment.id, "new_state": AssignmentState.submitted.value, "ended_at": now}
+    if assignment.stage == ANNOTATE:  # the item counts the answer in the same round trip
+        annotation.id, answers = await _STORE_ANSWER.first(session, annotation.row(), finish,
+                                                            {"item_id": assignment.item_id})
+    else:
+        annotation.id, = await _STORE_OTHER_ANSWER.first(session, annotation.row(), finish)
     if review_stage is not None:
         review.queue_review(session, project_id=project.id, annotation=annotation, route=annotation.review_route,
                             stage_index=review_stage, answer=clean)
-    await _FINISH.run(session, assignment_id=assignment.id, new_state=AssignmentState.submitted.value, ended_at=now)
     record(session, action="annotation.submitted", subject_type="annotation", subject_id=annotation.id,
            project_id=assignment.project_id, actor_id=user.id,
            payload={"item_id": assignment.item_id, "assignment_id": assignment.id, "stage": assignment.stage,
@@ -328,11 +335,10 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     if not user.is_ops:
         await quality.after_answer(session, project, assignment, annotation, item, warnings, now)
     if assignment.stage == ANNOTATE:
-        answers = await _ANSWERED.scalar(session, item_id=assignment.item_id)
         complete = answers == project.overlap + item.overlap_extra
         reopened = await routing.on_item_answered(session, project, item.id, now) if complete else 0
-        await _count_answer(session, assignment.project_id, assignment.batch_id, assignment.id, now)
-        await _bump_batch(session, assignment.batch_id, user.id, now, leases_active=-1, annotations_submitted=1,
+        _count_answer(session, assignment.project_id, assignment.batch_id, assignment.id, now)
+        _bump_batch(session, assignment.batch_id, user.id, now, leases_active=-1, annotations_submitted=1,
                           items_completed=1 if complete and not reopened else 0, items_queued=reopened)
     return Submission(annotation, replayed=False)
 
@@ -371,7 +377,7 @@ async def reopen_for_others(session: AsyncSession, *, item_id: int, person_id: i
         .returning(Item.open_slots, Item.answers, Item.batch_id,
                    select(Project.overlap).where(Project.id == Item.project_id).scalar_subquery() + Item.overlap_extra)
     )).one()
-    await _bump_batch(session, batch_id, person_id, now, items_queued=1 if open_slots == 1 else 0,
+    _bump_batch(session, batch_id, person_id, now, items_queued=1 if open_slots == 1 else 0,
                       items_completed=-1 if answers + 1 == overlap else 0, annotations_submitted=-1)
 
 
@@ -413,7 +419,7 @@ async def _end_unanswered(session: AsyncSession, assignment: Assignment, now: da
     await session.flush()  # the lease's end is written before its slot reopens (the queue reads the table)
     if assignment.stage == ANNOTATE:
         reopened = await _reopen_slot(session, assignment.item_id)
-        await _bump_batch(session, assignment.batch_id, assignment.user_id, now if not leases_expired else None,
+        _bump_batch(session, assignment.batch_id, assignment.user_id, now if not leases_expired else None,
                           leases_active=-1, items_queued=reopened, leases_expired=leases_expired)
     elif assignment.stage == FIX:
         await review.fix_abandoned(session, assignment.slot, now)
@@ -427,18 +433,19 @@ async def _reopen_slot(session: AsyncSession, item_id: int) -> int:
     return 1 if open_slots == 1 else 0
 
 
-async def _bump_batch(session: AsyncSession, batch_id: int, person_id: int, activity_at: datetime | None,
-                      **deltas: int) -> None:
-    """Add to the batch's counters, in the shard of the person whose work changed them."""
-    await _upserts(session.bind.dialect.name).bump_batch.run(
-        session, batch_id=batch_id, shard=person_id % BATCH_SHARDS, last_activity_at=activity_at,
-        **{name: deltas.get(name, 0) for name in BATCH_COUNTERS})
+def _bump_batch(session: AsyncSession, batch_id: int, person_id: int, activity_at: datetime | None,
+               **deltas: int) -> None:
+    """Add to the batch's counters, in the shard of the person whose work changed them (just before
+    the commit: every transaction of the batch's workers updates these rows)."""
+    before_commit(session, _upserts(session.bind.dialect.name).bump_batch, {
+        "batch_id": batch_id, "shard": person_id % BATCH_SHARDS, "last_activity_at": activity_at,
+        **{name: deltas.get(name, 0) for name in BATCH_COUNTERS}})
 
 
-async def _count_answer(session: AsyncSession, project_id: int, batch_id: int, shard_of: int, now: datetime) -> None:
-    await _upserts(session.bind.dialect.name).count_answer.run(
-        session, project_id=project_id, batch_id=batch_id, minute=epoch_minute(now), shard=shard_of % BUCKET_SHARDS,
-        answers=1)
+def _count_answer(session: AsyncSession, project_id: int, batch_id: int, shard_of: int, now: datetime) -> None:
+    before_commit(session, _upserts(session.bind.dialect.name).count_answer, {
+        "project_id": project_id, "batch_id": batch_id, "minute": epoch_minute(now),
+        "shard": shard_of % BUCKET_SHARDS, "answers": 1})
 
 
 @dataclass(frozen=True)
