@@ -71,6 +71,28 @@ class Database:
         if pending and self.after_commit is not None:
             await self.after_commit(pending)
 
+    @asynccontextmanager
+    async def work_transaction(self) -> AsyncIterator[AsyncSession]:
+        """The same unit of work for the work loop's requests, on PostgreSQL without an ORM session
+        until the work needs one (app/lean.py says why); on SQLite the ordinary transaction."""
+        if self.is_sqlite:
+            async with self.transaction() as session:
+                yield session
+            return
+        from app.lean import LeanSession
+
+        session = await LeanSession.begin(self.engine)
+        try:
+            yield session
+            await _append_events(session)
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        pending = session.info.pop(PENDING_EVENTS, [])
+        if pending and self.after_commit is not None:
+            await self.after_commit(pending)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -162,6 +162,12 @@ def _row(plan: _Plan, record: Sequence[Any]) -> Any:
 async def _driver(session: AsyncSession) -> _Driver:
     """The driver connection of the session's current transaction, with the transaction begun
     (asyncpg's adapter begins lazily, at its first statement; SQLite's begins with the connection)."""
+    lean = getattr(session, "driver_connection", None)  # app/lean.py: a transaction on a raw connection
+    if lean is not None:
+        driver = session.info.get(_HANDLE)
+        if driver is None:
+            driver = session.info[_HANDLE] = _Driver(None, session.bind.dialect, lean, True)
+        return driver
     transaction = session.sync_session.get_transaction()
     driver = session.info.get(_HANDLE)
     if driver is not None and transaction is not None and driver.transaction is transaction:

@@ -28,7 +28,7 @@ class WorkApi(Controller):
 
     @post("/projects/{project_id:int}/next", summary="Lease the next task: 200 with it, or 204 when none is left")
     async def next_task(self, request: Request, project_id: int) -> Response:
-        async with database(request).transaction() as session:
+        async with database(request).work_transaction() as session:
             lease = await service.next_lease(session, project_id, request.user)
         if lease is None:
             return Response(None, status_code=204)
@@ -39,7 +39,7 @@ class WorkApi(Controller):
     async def submit(self, request: Request, assignment_id: int) -> Response:
         data = await json_object(request)
         key = request.headers.get("idempotency-key")
-        async with database(request).transaction() as session:
+        async with database(request).work_transaction() as session:
             result = await service.submit(session, assignment_id, request.user, data.get("answer"), key)
         a = result.annotation
         return Response({"annotation": {"id": a.id, "item_id": a.item_id, "answer": a.answer,
