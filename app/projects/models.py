@@ -73,7 +73,7 @@ class Batch(SQLModel, table=True):
 
 
 #: Counter shards per batch: concurrent leases and submits update different rows.
-BATCH_SHARDS = 16
+BATCH_SHARDS = 64
 
 
 class BatchCounterShard(SQLModel, table=True):

@@ -122,4 +122,4 @@ class ThroughputBucket(SQLModel, table=True):
     answers: int = 0
 
 
-BUCKET_SHARDS = 8
+BUCKET_SHARDS = 64
