@@ -63,7 +63,8 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
 
 
 async def locked_standing(session: AsyncSession, project_id: int, user_id: int):
-    """The standing's columns as a row (no ORM object), locked for this transaction; None before first contact."""
+    """What routing needs of the standing, as a row (no ORM object), locked for this transaction; None
+    before first contact."""
     return await _STANDING_ROW.first(session, project_id=project_id, user_id=user_id)
 
 
@@ -75,7 +76,10 @@ def _current_guidelines(project_id: int):
 #: Built once: the standing locked, as an ORM object.
 _STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id"),
                                     Standing.user_id == bindparam("user_id")).with_for_update())
-_STANDING_ROW = Prepared(select(*Standing.__table__.c).where(
+#: What routing a task needs of the standing (its JSON lists are left unread).
+_STANDING_ROW = Prepared(select(
+    Standing.id, Standing.state, Standing.reason, Standing.retry_at, Standing.gate_attempt,
+    Standing.recalibration_round, Standing.gold_answered, Standing.guidelines_acknowledged).where(
     Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id")).with_for_update())
 #: Every answer moves its author's running numbers: one statement, which also locks the row.
 _RUNNING_NUMBERS = Prepared(

@@ -79,7 +79,7 @@ _CURRENT_LEASE = Prepared(
 #: Everything "next" must know besides the standing, in one round trip: the project, the caller's
 #: membership, whether they already hold a lease, and whether any lease in the project ran out.
 _NEXT_CONTEXT = Prepared(select(
-    *Project.__table__.c,
+    Project.id, Project.status, Project.overlap, Project.lease_seconds, Project.guideline_version, Project.quality,
     select(Membership.role).where(Membership.project_id == Project.id, Membership.user_id == bindparam("user_id"))
     .scalar_subquery().label("member_role"),
     select(Assignment.id).where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == Project.id,
