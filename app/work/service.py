@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -92,7 +92,7 @@ _NEXT_CONTEXT = Prepared(select(
 _candidate = aliased(Item, name="candidate")
 #: Take a slot of the first open production item this person has not had, skipping rows other
 #: transactions hold: one statement (an InitPlan on PostgreSQL, so the pick runs once).
-_TAKE_SLOT = Prepared(
+_TAKE_SLOT_STATEMENT = (
     update(Item)
     .where(Item.id == select(_candidate.id).where(
         _candidate.project_id == bindparam("queue_project"), _candidate.open_slots > 0, text("NOT candidate.is_gold"),
@@ -102,6 +102,24 @@ _TAKE_SLOT = Prepared(
         Item.open_slots > 0)
     .values(open_slots=Item.open_slots - 1)
     .returning(Item.id, Item.batch_id, Item.data, Item.open_slots))
+_TAKE_SLOT = Prepared(_TAKE_SLOT_STATEMENT)
+
+
+def _take_and_lease():
+    """PostgreSQL, one slot per item: take the slot and lease it in one statement (the insert reads
+    the taken row, so this is a CTE of its own rather than statements run ``Together``)."""
+    taken = _TAKE_SLOT_STATEMENT.cte("taken")
+    leased = (insert(Assignment).from_select(
+        ["project_id", "batch_id", "item_id", "user_id", "stage", "round", "slot", "state", "leased_at", "expires_at"],
+        select(bindparam("project_id", type_=Integer), taken.c.batch_id, taken.c.id, bindparam("user_id", type_=Integer),
+               literal(ANNOTATE), literal(0), literal(0), literal(AssignmentState.leased.value),
+               bindparam("now", type_=Assignment.leased_at.type), bindparam("expires_at", type_=Assignment.expires_at.type)))
+        .returning(Assignment.id, Assignment.item_id).cte("leased"))
+    return Prepared(select(leased.c.id, taken.c.id.label("item_id"), taken.c.batch_id, taken.c.data, taken.c.open_slots)
+                    .join_from(taken, leased, leased.c.item_id == taken.c.id))
+
+
+_TAKE_AND_LEASE = _take_and_lease()
 
 _TAKEN_SLOTS = Prepared(select(Assignment.slot).where(
     Assignment.item_id == bindparam("item_id"), Assignment.stage == ANNOTATE,
@@ -246,16 +264,25 @@ async def _lease_gold(session: AsyncSession, project: Project, user: User, choic
 
 async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:
     """The first open production item this person has not had, skipping rows others are leasing."""
-    row = await _TAKE_SLOT.first(session, queue_project=project.id, queue_user=user.id)
-    if row is None:
-        return None
-    item_id, batch_id, data, open_slots = row
-    slot = 0  # with one slot per item, an open item's only slot is free
-    if project.overlap > 1:
-        taken = {taken.slot for taken in await _TAKEN_SLOTS.all(session, item_id=item_id)}
-        slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
-    lease = await _new_assignment(session, project, user, item_id, batch_id, data, now, stage=ANNOTATE, round_=0,
-                                  slot=slot)
+    expires_at = now + timedelta(seconds=project.lease_seconds)
+    if project.overlap == 1 and session.bind.dialect.name == "postgresql":  # one round trip instead of two
+        row = await _TAKE_AND_LEASE.first(session, queue_project=project.id, queue_user=user.id,
+                                          project_id=project.id, user_id=user.id, now=now, expires_at=expires_at)
+        if row is None:
+            return None
+        assignment_id, item_id, batch_id, data, open_slots = row
+        lease = _leased(session, project, user, assignment_id, item_id, batch_id, data, expires_at, ANNOTATE)
+    else:
+        row = await _TAKE_SLOT.first(session, queue_project=project.id, queue_user=user.id)
+        if row is None:
+            return None
+        item_id, batch_id, data, open_slots = row
+        slot = 0  # with one slot per item, an open item's only slot is free
+        if project.overlap > 1:
+            taken = {taken.slot for taken in await _TAKEN_SLOTS.all(session, item_id=item_id)}
+            slot = next(s for s in range(project.overlap + len(taken)) if s not in taken)
+        lease = await _new_assignment(session, project, user, item_id, batch_id, data, now, stage=ANNOTATE,
+                                      round_=0, slot=slot)
     _bump_batch(session, batch_id, user.id, now, leases_active=1, items_queued=-1 if open_slots == 0 else 0)
     return lease
 
@@ -267,6 +294,12 @@ async def _new_assignment(session: AsyncSession, project: Project, user: User, i
         session, project_id=project.id, batch_id=batch_id, item_id=item_id, user_id=user.id, stage=stage,
         round=round_, slot=slot, state=AssignmentState.leased.value, leased_at=now, expires_at=expires_at,
         finished_at=None)
+    return _leased(session, project, user, assignment_id, item_id, batch_id, data, expires_at, stage)
+
+
+def _leased(session: AsyncSession, project: Project, user: User, assignment_id: int, item_id: int, batch_id: int,
+            data: dict[str, Any], expires_at: datetime, stage: str) -> Lease:
+    """The lease as the caller gets it, and its event."""
     record(session, action="assignment.leased", subject_type="assignment", subject_id=assignment_id,
            project_id=project.id, actor_id=user.id,
            payload={"item_id": item_id, "batch_id": batch_id, "stage": stage})
