@@ -47,7 +47,10 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         return engine
     # A pool per process, sized so several web workers stay within PostgreSQL's default
     # max_connections (100); recycled instead of pinged on every checkout (a round trip each).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
+    # No overflow: under a burst, requests wait for a pooled connection rather than open and
+    # drop new ones (a new backend plus the driver's set-up cost more than the wait; with 200
+    # contributors the churn put the work loop's p99 at 115-260 ms instead of 65 ms).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
 
 
 class Database:
