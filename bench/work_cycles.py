@@ -118,33 +118,44 @@ async def one_cycle(client, next_path: str, out: dict) -> tuple[float, float] | 
     return t1, t2
 
 
+def count(out: dict, window: tuple[float, float], t0: float, t1: float, t2: float, due: float | None = None) -> None:
+    """Keep a cycle's timings if it belongs to the window: it started (paced: was due) in it and ended in it."""
+    start_w, end_w = window
+    if not (start_w <= (t0 if due is None else due) and t2 <= end_w):
+        return
+    out["next"].append(t1 - t0)
+    out["submit"].append(t2 - t1)
+    out["cycle"].append(t2 - t0)
+    out["ends"].append(t2 - start_w)
+    if due is not None:
+        out["cycle_from_schedule"].append(t2 - due)
+        out["start_lag"].append(max(0.0, t0 - due))
+
+
+async def counted_cycle(client, next_path: str, out: dict, window: tuple[float, float], due: float | None = None) -> bool:
+    """One cycle, counted if it belongs to the window; False once the queue has run out."""
+    t0 = time.perf_counter()
+    done = await one_cycle(client, next_path, out)
+    if done == EXHAUSTED:
+        out["exhausted"] = True
+        return False
+    if done is not None:
+        count(out, window, t0, *done, due=due)
+    return True
+
+
 async def contributor(client, project_id: int, stop_at: float, window: tuple[float, float], out: dict) -> None:
     """Closed loop: the next cycle starts as soon as the last one ends."""
-    start_w, end_w = window
     next_path = f"/api/v1/projects/{project_id}/next"
-    while True:
-        t0 = time.perf_counter()
-        if t0 >= stop_at:
+    while time.perf_counter() < stop_at:
+        if not await counted_cycle(client, next_path, out, window):
             return
-        done = await one_cycle(client, next_path, out)
-        if done == EXHAUSTED:
-            out["exhausted"] = True
-            return
-        if done is None:
-            continue
-        t1, t2 = done
-        if start_w <= t0 and t2 <= end_w:
-            out["next"].append(t1 - t0)
-            out["submit"].append(t2 - t1)
-            out["cycle"].append(t2 - t0)
-            out["ends"].append(t2 - start_w)
 
 
 async def paced_contributor(client, project_id: int, first_start: float, interval: float, stop_at: float,
                             window: tuple[float, float], out: dict) -> None:
     """One person on a fixed schedule: cycle k is due at first_start + k * interval, and starts then, or
     as soon as the one before it ends if that is later. A late cycle keeps its due time, so its wait counts."""
-    start_w, end_w = window
     next_path = f"/api/v1/projects/{project_id}/next"
     k = 0
     while True:
@@ -155,23 +166,10 @@ async def paced_contributor(client, project_id: int, first_start: float, interva
         wait = due - time.perf_counter()
         if wait > 0:
             await asyncio.sleep(wait)
-        t0 = time.perf_counter()
-        if t0 >= stop_at:  # too late to end inside the window
+        if time.perf_counter() >= stop_at:  # too late to end inside the window
             return
-        done = await one_cycle(client, next_path, out)
-        if done == EXHAUSTED:
-            out["exhausted"] = True
+        if not await counted_cycle(client, next_path, out, window, due):
             return
-        if done is None:
-            continue
-        t1, t2 = done
-        if start_w <= due and t2 <= end_w:
-            out["next"].append(t1 - t0)
-            out["submit"].append(t2 - t1)
-            out["cycle"].append(t2 - t0)
-            out["cycle_from_schedule"].append(t2 - due)
-            out["start_lag"].append(max(0.0, t0 - due))
-            out["ends"].append(t2 - start_w)
 
 
 def schedule(concurrency: int, rate: float, base: float) -> tuple[float, list[float]]:
