@@ -4,8 +4,9 @@ A Core statement is compiled once per backend, with its bind and result type
 processors looked up once, and then executed on the transaction's own driver
 connection (asyncpg or aiosqlite). Why: SQLAlchemy's execution layer costs
 ~80 µs a statement on top of the driver's ~45 µs, and the ORM several times
-that; a next+submit cycle runs about twenty, and the whole cycle has ~6 ms of
+that; a next+submit cycle ran twenty-six, and the whole cycle has ~6 ms of
 CPU to spend if two cores are to serve 300 cycles a second (BENCHMARKS.md §8).
+Errors are the driver's own (asyncpg's or sqlite3's), not SQLAlchemy's wrappers.
 
 The statement still runs inside the session's transaction (same connection,
 same BEGIN/COMMIT), so it commits and rolls back with everything else. What
@@ -20,10 +21,9 @@ from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, literal_column, select
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
+from sqlalchemy.sql.elements import BindParameter
 
 _HANDLE = "prepared_driver"
 
@@ -114,21 +114,13 @@ class Prepared:
             await (await driver.connection.execute(plan.sql, args)).close()
 
     async def run_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
+        if len(rows) <= 1:
+            for params in rows:
+                await self.run(session, **params)
             return
         driver = await _driver(session)
         plan = self._plan(driver.dialect)
-        args = [_arguments(plan, params) for params in rows]
-        if len(args) == 1:
-            args_one = args[0]
-            if driver.asyncpg:
-                await driver.connection.execute(plan.sql, *args_one)
-            else:
-                await (await driver.connection.execute(plan.sql, args_one)).close()
-        elif driver.asyncpg:
-            await driver.connection.executemany(plan.sql, args)
-        else:
-            await driver.connection.executemany(plan.sql, args)
+        await driver.connection.executemany(plan.sql, [_arguments(plan, params) for params in rows])
 
 
 def _result_processor(type_, dialect) -> Callable | None:

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.response import Response
 
 from app.accounts import service as accounts
 from app.accounts.models import Role

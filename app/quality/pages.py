@@ -39,7 +39,6 @@ from app.quality import config as quality_config
 from app.quality import standings
 from app.quality.api import OVERRIDES
 from app.quality.linters import RULE_TYPES, SEVERITIES
-from app.quality.models import StandingState
 from app.quality.service import gold_items_count, override_standing
 from app.web.requests import database
 from components._checks import show

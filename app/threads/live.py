@@ -22,7 +22,6 @@ from app.db import Database
 from app.errors import DomainError, NotFound
 from app.events.models import Event
 from app.items.models import Item
-from app.models_base import BIG_ID_MAX, storable_id
 from app.realtime import stream
 from app.threads import service
 from app.threads.access import item_access
