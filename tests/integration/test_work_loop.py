@@ -112,3 +112,15 @@ async def test_concurrent_next_never_leases_one_slot_twice(new_project, crowd, p
     items = [r.json()["assignment"]["item"]["id"] for r in responses if r.status_code == 200]
     assert len(items) == 150, "every item is handed out exactly once"
     assert len(set(items)) == len(items)
+
+
+async def test_concurrent_next_fills_each_item_up_to_its_overlap_and_no_further(new_project, crowd):
+    """Two slots per item: the path that picks a free slot number (one slot per item takes the
+    slot and leases it in one statement on PostgreSQL)."""
+    project = await new_project(items=60, overlap=2, launch=True)
+    apis = await crowd(project["id"], 150)
+    responses = await asyncio.gather(*(api.post(f"/projects/{project['id']}/next") for api in apis))
+    assert {r.status_code for r in responses} <= {200, 204}
+    items = [r.json()["assignment"]["item"]["id"] for r in responses if r.status_code == 200]
+    assert len(items) == 120, "every slot of every item is handed out exactly once"
+    assert all(items.count(item) == 2 for item in set(items))
