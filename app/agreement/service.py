@@ -67,6 +67,7 @@ COUNTED = or_(Annotation.stage.in_([ANNOTATE, FIX]), Annotation.source == "impor
 #: Answers read per transaction: on SQLite one connection serves every request, so a long read
 #: would hold up submits; short pages let them through in between.
 PAGE = 20_000
+ITEM_PAGE = 5_000
 CURSOR_BATCH = 2_000
 
 
@@ -82,9 +83,9 @@ async def _rows(session: AsyncSession, query) -> list:
     rows = []
     # A cursor, not one fetch: decoding 300k rows at once would hold the event loop for seconds;
     # between batches of CURSOR_BATCH rows every other request gets its turn.
-    async for record in raw.cursor(str(compiled), *[compiled.params[name] for name in compiled.positiontup],
+    async for fetched in raw.cursor(str(compiled), *[compiled.params[name] for name in compiled.positiontup],
                                    prefetch=CURSOR_BATCH):
-        rows.append(record)
+        rows.append(fetched)
     return rows
 
 
@@ -252,8 +253,7 @@ async def refresh(db: Database, project_id: int, *, force: bool = False) -> Agre
     interface = interface_of(project)
     started = time.perf_counter()
     answers = await load_answers_in_pages(db, project_id, newest)
-    async with db.transaction() as session:
-        items = await _item_info(session, project_id, set(answers.item_ids))
+    items = await _item_info(db, project_id, set(answers.item_ids))
     report = await asyncio.to_thread(_full_report, interface, answers, items)
     duration_ms = int((time.perf_counter() - started) * 1000)  # reading and computing: what a refresh costs
     async with db.transaction() as session:
@@ -269,13 +269,19 @@ async def refresh(db: Database, project_id: int, *, force: bool = False) -> Agre
     return row
 
 
-async def _item_info(session: AsyncSession, project_id: int, item_ids: set[int]) -> dict[int, dict[str, Any]]:
-    """Labels and metadata for the gap report (the items that have answers)."""
-    if not item_ids:
-        return {}
-    rows = await _rows(session, select(Item.id, Item.external_id, Item.data).where(
-        Item.project_id == project_id, ~Item.is_gold))
-    return {row[0]: {"external_id": row[1], "data": _json(row[2])} for row in rows if row[0] in item_ids}
+async def _item_info(db: Database, project_id: int, item_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Labels and metadata for the gap report, of the items that have answers only, ITEM_PAGE ids
+    per short transaction: the project's other items can number a million, and on SQLite the one
+    connection serves submits between pages (reading every item held it for a third of a second
+    at 60k items, the embedded default's p99 at 100 cycles/s)."""
+    info: dict[int, dict[str, Any]] = {}
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), ITEM_PAGE):
+        async with db.transaction() as session:
+            rows = await _rows(session, select(Item.id, Item.external_id, Item.data).where(
+                Item.id.in_(ids[start:start + ITEM_PAGE]), Item.project_id == project_id, ~Item.is_gold))
+        info.update({row[0]: {"external_id": row[1], "data": _json(row[2])} for row in rows})
+    return info
 
 
 def _full_report(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
