@@ -88,10 +88,10 @@ class Database:
         try:
             yield session
             await _append_events(session)
+            await session.commit()
         except BaseException:
-            await session.rollback()
+            await session.rollback()  # also after a failed commit: the connection goes back either way
             raise
-        await session.commit()
         pending = session.info.pop(PENDING_EVENTS, [])
         if pending and self.after_commit is not None:
             await self.after_commit(pending)

@@ -184,3 +184,15 @@ def test_a_prepared_statement_refuses_an_in_list_it_could_not_expand():
     for dialect in (postgresql.asyncpg.dialect(), sqlite.aiosqlite.dialect()):
         with pytest.raises(ValueError, match="IN list"):
             statement._plan(dialect)
+
+
+async def test_a_work_transaction_whose_commit_fails_keeps_nothing_and_frees_its_connection(new_project, db):
+    """The ORM's writes are flushed at the commit: one that breaks a foreign key fails there."""
+    project = await new_project()
+    with pytest.raises(Exception) as failure:
+        async with db.work_transaction() as session:
+            await LEASE.run(session, project_id=project["id"], seconds=888)
+            session.add(Feedback(project_id=project["id"], user_id=10**8, kind="test", title="nobody"))
+    assert "foreign key" in str(failure.value).lower()
+    assert await lease_seconds(db, project["id"]) != 888
+    assert db.engine.pool.checkedout() == 0
