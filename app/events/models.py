@@ -25,9 +25,3 @@ class Event(SQLModel, table=True):
     subject_id: int | None = Field(default=None, sa_type=BigId)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
-
-    def row(self) -> dict[str, Any]:
-        """The column values for a bulk insert."""
-        return {"project_id": self.project_id, "actor_id": self.actor_id, "action": self.action,
-                "subject_type": self.subject_type, "subject_id": self.subject_id, "payload": self.payload,
-                "created_at": self.created_at}

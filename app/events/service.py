@@ -45,9 +45,3 @@ def record(session: AsyncSession, *, action: str, subject_type: str, subject_id:
     event = PendingEvent(action, subject_type, subject_id, project_id, actor_id, payload or {})
     session.info.setdefault(PENDING_EVENTS, []).append(event)
     return event
-
-
-def record_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Bulk form for hot paths: rows are Event column dicts, inserted with the flush."""
-    for row in rows:
-        record(session, **row)
