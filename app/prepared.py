@@ -151,6 +151,12 @@ def _row(plan: _Plan, record: Sequence[Any]) -> Any:
     return plan.row._make(values)
 
 
+async def driver_connection(session: AsyncSession) -> Any:
+    """The session's transaction's own driver connection (asyncpg or aiosqlite), the transaction
+    begun: for reads that go past SQLAlchemy too (a cursor over 300k answers)."""
+    return (await _driver(session)).connection
+
+
 async def _driver(session: AsyncSession) -> _Driver:
     """The driver connection of the session's current transaction, with the transaction begun
     (asyncpg's adapter begins lazily, at its first statement; SQLite's begins with the connection)."""

@@ -31,6 +31,7 @@ from app.db import Database
 from app.events.service import record
 from app.items.models import Item
 from app.models_base import iso, utcnow
+from app.prepared import driver_connection
 from app.projects.models import Project
 from app.projects.service import interface_of
 from app.work.models import ANNOTATE, FIX, Annotation, ReviewStatus
@@ -78,8 +79,7 @@ async def _rows(session: AsyncSession, query) -> list:
     if connection.dialect.name != "postgresql":
         return list(await session.execute(query))
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    await connection.execute(select(1))  # the driver's transaction begins lazily; a cursor needs it open
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw = await driver_connection(session)  # a cursor needs the transaction open, which this sees to
     rows = []
     # A cursor, not one fetch: decoding 300k rows at once would hold the event loop for seconds;
     # between batches of CURSOR_BATCH rows every other request gets its turn.
