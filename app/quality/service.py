@@ -58,7 +58,7 @@ async def standing_for(session: AsyncSession, project_id: int, user_id: int) -> 
                               .values(project_id=project_id, user_id=user_id, recent_times=[], recent_checks=[],
                                       updated_at=utcnow(), guidelines_acknowledged=_current_guidelines(project_id))
                               .on_conflict_do_nothing(index_elements=["project_id", "user_id"]))
-        standing = (await session.execute(query.execution_options(populate_existing=True), keys)).scalar_one()
+        standing = (await session.execute(query, keys)).scalar_one()
     return standing
 
 
@@ -73,9 +73,11 @@ def _current_guidelines(project_id: int):
     return select(Project.guideline_version).where(Project.id == project_id).scalar_subquery()
 
 
-#: Built once: the standing locked, as an ORM object.
+#: Built once: the standing locked, as an ORM object read afresh (the work loop moves its running
+#: numbers with a plain UPDATE; changes pending on a loaded object are flushed before the read).
 _STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id"),
-                                    Standing.user_id == bindparam("user_id")).with_for_update())
+                                    Standing.user_id == bindparam("user_id"))
+             .with_for_update().execution_options(populate_existing=True))
 #: What routing a task needs of the standing (its JSON lists are left unread).
 _STANDING_ROW = Prepared(select(
     Standing.id, Standing.state, Standing.reason, Standing.retry_at, Standing.gate_attempt,
@@ -178,7 +180,6 @@ async def after_answer(session: AsyncSession, project: Project, assignment: Assi
     if annotation.gold_score is None:
         return
     standing = await standing_for(session, project.id, annotation.user_id)
-    await session.refresh(standing)  # the running numbers just moved under it
     quality = quality_config.stored(project.quality)
     if assignment.stage == BENCHMARK:
         await _judge_round(session, project, standing, quality, BENCHMARK, now)
