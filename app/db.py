@@ -70,9 +70,7 @@ class Database:
             async with session.begin():
                 yield session
                 await _append_events(session)
-            pending = session.info.pop(PENDING_EVENTS, [])
-        if pending and self.after_commit is not None:
-            await self.after_commit(pending)
+        await self._publish(session)
 
     @asynccontextmanager
     async def work_transaction(self) -> AsyncIterator[AsyncSession]:
@@ -92,6 +90,10 @@ class Database:
         except BaseException:
             await session.rollback()  # also after a failed commit: the connection goes back either way
             raise
+        await self._publish(session)
+
+    async def _publish(self, session: AsyncSession) -> None:
+        """Hand a committed transaction's events to the publisher (never before the commit)."""
         pending = session.info.pop(PENDING_EVENTS, [])
         if pending and self.after_commit is not None:
             await self.after_commit(pending)
