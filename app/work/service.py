@@ -69,12 +69,15 @@ class Submission:
 
 # The hot path's statements are built once, with bind parameters, and run on the transaction's driver
 # connection (app/prepared.py says why): 13 round trips a cycle on PostgreSQL, ARCHITECTURE.md lists them.
+def _held(project_id) -> tuple:
+    """The caller's unexpired leases in a project (``project_id``: a column or a parameter)."""
+    return (Assignment.user_id == bindparam("user_id"), Assignment.project_id == project_id,
+            Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
+
+
 _CURRENT_LEASE = Prepared(
     select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.slot, Assignment.expires_at, Item.data)
-    .join(Item, Item.id == Assignment.item_id)
-    .where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == bindparam("project_id"),
-           Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
-    .order_by(Assignment.id).limit(1))
+    .join(Item, Item.id == Assignment.item_id).where(*_held(bindparam("project_id"))).order_by(Assignment.id).limit(1))
 
 #: Everything "next" must know besides the standing, in one round trip: the project, the caller's
 #: membership, whether they already hold a lease, and whether any lease in the project ran out.
@@ -82,9 +85,8 @@ _NEXT_CONTEXT = Prepared(select(
     Project.id, Project.status, Project.overlap, Project.lease_seconds, Project.guideline_version, Project.quality,
     select(Membership.role).where(Membership.project_id == Project.id, Membership.user_id == bindparam("user_id"))
     .scalar_subquery().label("member_role"),
-    select(Assignment.id).where(Assignment.user_id == bindparam("user_id"), Assignment.project_id == Project.id,
-                                Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
-    .order_by(Assignment.id).limit(1).scalar_subquery().label("held_id"),
+    select(Assignment.id).where(*_held(Project.id)).order_by(Assignment.id).limit(1).scalar_subquery()
+    .label("held_id"),
     exists().where(Assignment.project_id == Project.id, Assignment.state == AssignmentState.leased,
                    Assignment.expires_at <= bindparam("now")).label("expired_waiting"),
 ).where(Project.id == bindparam("project_id")))
@@ -264,8 +266,8 @@ async def _lease_gold(session: AsyncSession, project: Project, user: User, choic
 
 async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:
     """The first open production item this person has not had, skipping rows others are leasing."""
-    expires_at = now + timedelta(seconds=project.lease_seconds)
     if project.overlap == 1 and session.bind.dialect.name == "postgresql":  # one round trip instead of two
+        expires_at = _expiry(project, now)
         row = await _TAKE_AND_LEASE.first(session, queue_project=project.id, queue_user=user.id,
                                           project_id=project.id, user_id=user.id, now=now, expires_at=expires_at)
         if row is None:
@@ -289,12 +291,16 @@ async def _lease_production(session: AsyncSession, project: Project, user: User,
 
 async def _new_assignment(session: AsyncSession, project: Project, user: User, item_id: int, batch_id: int,
                           data: dict[str, Any], now: datetime, *, stage: str, round_: int, slot: int) -> Lease:
-    expires_at = now + timedelta(seconds=project.lease_seconds)
+    expires_at = _expiry(project, now)
     assignment_id = await _NEW_ASSIGNMENT.scalar(
         session, project_id=project.id, batch_id=batch_id, item_id=item_id, user_id=user.id, stage=stage,
         round=round_, slot=slot, state=AssignmentState.leased.value, leased_at=now, expires_at=expires_at,
         finished_at=None)
     return _leased(session, project, user, assignment_id, item_id, batch_id, data, expires_at, stage)
+
+
+def _expiry(project: Project, now: datetime) -> datetime:
+    return now + timedelta(seconds=project.lease_seconds)
 
 
 def _leased(session: AsyncSession, project: Project, user: User, assignment_id: int, item_id: int, batch_id: int,
