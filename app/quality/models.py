@@ -35,6 +35,9 @@ class Standing(SQLModel, table=True):
     gate_decided_at: datetime | None = None
     retry_at: datetime | None = Field(default=None, description="when a failed gate may be retried")
     recalibration_round: int = 0
+    waiting_for_gold_since: datetime | None = Field(
+        default=None, description="when this person's next benchmark or recalibration round was found short of "
+                                  "gold items they may get (the board's blocker); cleared once one is served")
     window_start_at: datetime | None = Field(default=None, description="gold answers before this do not count")
     gold_answered: int = 0
     gold_accuracy: float | None = None

@@ -49,11 +49,12 @@ class Assignment(SQLModel, table=True):
 
     The database itself refuses the two mistakes that matter: the same person
     twice on an item in a stage (and round), and two live leases on the same
-    slot. Gold stages use the person's id as the slot: gold has no overlap."""
+    slot of a round. Gold stages use the person's id as the slot (gold has no overlap), so a
+    benchmark retry or recalibration round may give a person an item of an earlier round again."""
 
     __table_args__ = (
         UniqueConstraint("item_id", "stage", "round", "user_id", name="uq_assignment_person"),
-        Index("uq_assignment_slot", "item_id", "stage", "slot", unique=True,
+        Index("uq_assignment_slot", "item_id", "stage", "round", "slot", unique=True,
               postgresql_where=text("state IN ('leased', 'submitted')"),
               sqlite_where=text("state IN ('leased', 'submitted')")),
         Index("ix_assignment_expiry", "expires_at",
