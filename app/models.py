@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from app.accounts.models import ApiToken, Membership, User
+from app.accounts.models import ApiToken, Membership, User, UserSession
 from app.agreement.models import AgreementSnapshot
 from app.coedit.models import CoeditDoc
 from app.escalations.models import Escalation
@@ -18,4 +18,4 @@ metadata = SQLModel.metadata
 
 __all__ = ["AgreementSnapshot", "ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "CoeditDoc", "Comment", "Escalation", "Event",
            "Feedback", "GuidelineVersion", "Item", "Membership", "Project", "ReviewTask", "Standing", "ThroughputBucket",
-           "User", "metadata"]
+           "User", "UserSession", "metadata"]

@@ -1,4 +1,4 @@
-"""People, their roles in projects, and their API tokens."""
+"""People, their roles in projects, their browser sessions and their API tokens."""
 
 from __future__ import annotations
 
@@ -51,5 +51,16 @@ class ApiToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(default="api", max_length=100)
     token_hash: str = Field(unique=True, index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None, description="to the hour: kept without a write per request")
+    revoked_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser. The (encrypted) cookie carries only this row's random id, so signing
+    out, a password change or deactivation ends the session on the server, not just in the browser."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
