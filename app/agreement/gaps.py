@@ -8,7 +8,8 @@ guideline author asks:
 * ``confusion``: which pairs of labels annotators confuse, per choice or rating
   field, with the full label x label matrix per field in ``matrices``;
 * ``groups``: which values of the items' metadata (category, source, language...)
-  have the lowest agreement;
+  have the lowest agreement; nested objects group by dotted path, lists never
+  (``grouping_values``);
 * ``disputed_items``: the items annotators disagree on most, with the value
   counts of their answers (never who gave them);
 * ``contributors``: the annotators who agree least with the consensus of the
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +63,12 @@ MIN_ITEMS_PER_GROUP_VALUE = 2
 """On average, each value of a grouping key must cover this many items (rules out unique ids)."""
 MAX_GROUP_VALUE_LENGTH = 80
 """A key with a longer string value holds free text, not a category."""
+MAX_GROUP_DEPTH = 4
+"""Objects in the item's data are looked into this many levels deep (``meta.source.lang`` is three)."""
+MAX_ITEM_PATHS = 64
+"""At most this many scalar paths of one item's data are considered, in the data's own order."""
+MAX_GROUP_KEYS = 50
+"""At most this many paths are tried as groupings per report: the first found that enough items have."""
 MIN_GROUP_ITEMS = 3
 """A group is reported only with this many items whose agreement is measured."""
 MIN_CONTRIBUTOR_ANSWERS = 5
@@ -91,7 +99,7 @@ class ItemInfo:
     label: str
     """What to show for the item: its external id or a short excerpt."""
     metadata: dict[str, Any]
-    """The item's data fields; those that look like categories group items."""
+    """The item's data, as imported (any JSON); see ``grouping_values`` for what groups items."""
 
 
 @dataclass
@@ -277,23 +285,74 @@ def _confusion(coded: list[_Field], top: int) -> tuple[list[dict[str, Any]], dic
     return pairs, matrices
 
 
+def grouping_values(data: Any) -> dict[str, Any]:
+    """The values of one item's data that may group items, by dotted path.
+
+    Item data is any JSON, and only a scalar can be a category, so:
+
+    * strings, integers, booleans and floats are kept under their path
+      (floats, strings over ``MAX_GROUP_VALUE_LENGTH`` and booleans beside
+      numbers then disqualify their path in ``_groups``: measured numbers,
+      free text, and ``true`` that would count as ``1``);
+    * an object is flattened into its members' paths, ``{"meta": {"lang":
+      "en"}}`` giving ``meta.lang``, down to ``MAX_GROUP_DEPTH`` levels;
+    * lists are skipped (a list of turns or tags is content, not a category),
+      and so are nulls (no value);
+    * paths over ``MAX_GROUP_VALUE_LENGTH`` characters are skipped;
+    * at most ``MAX_ITEM_PATHS`` paths per item, so one item with a huge
+      object costs no more than any other.
+    """
+    found: dict[str, Any] = {}
+    if isinstance(data, dict):
+        _flatten(data, "", 1, found)
+    return found
+
+
+def _flatten(data: dict[str, Any], prefix: str, depth: int, found: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if len(found) >= MAX_ITEM_PATHS:
+            return
+        path = f"{prefix}{key}"
+        if len(path) > MAX_GROUP_VALUE_LENGTH:
+            continue  # a key that long is content, not the name of a category
+        if isinstance(value, dict):
+            if depth < MAX_GROUP_DEPTH:
+                _flatten(value, path + ".", depth + 1, found)
+        elif isinstance(value, (str, int, float)):  # bool is an int
+            found.setdefault(path, value)
+
+
+def _group_columns(metadata: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per candidate path, its value on every item (None where the item lacks it).
+
+    A path is a candidate when more than ``MIN_GROUP_ITEMS`` items have it
+    (fewer cannot make a reported group and a second value); at most
+    ``MAX_GROUP_KEYS`` paths, the first found, so an id-like key per item
+    never multiplies the work by the number of items.
+    """
+    seen = Counter(chain.from_iterable(metadata))
+    keys = [key for key, count in seen.items() if count > MIN_GROUP_ITEMS][:MAX_GROUP_KEYS]
+    return {key: list(map(methodcaller("get", key), metadata)) for key in keys}
+
+
 def _groups(items: dict[Hashable, ItemInfo], per_item: np.ndarray, top: int) -> list[dict[str, Any]]:
-    """Mean item agreement per value of each metadata key that looks like a category."""
+    """Mean item agreement per value of each metadata path that looks like a category."""
     if not items or top == 0:
         return []
-    metadata = list(map(_METADATA, items.values()))
+    metadata = list(map(grouping_values, map(_METADATA, items.values())))
     measured = ~np.isnan(per_item)
     found: list[tuple[float, int, int, int, str, Any]] = []
-    for key_order, key in enumerate(dict.fromkeys(chain.from_iterable(metadata))):
-        column = list(map(methodcaller("get", key), metadata))
+    for key_order, (key, column) in enumerate(_group_columns(metadata).items()):
         if len(dict.fromkeys(column[:_GROUP_PROBE])) > MAX_GROUP_VALUES + 1:
             continue  # ids or free text: no need to hash the whole column
         distinct = dict.fromkeys(column)
         distinct.pop(None, None)
         if not 2 <= len(distinct) <= MAX_GROUP_VALUES:
             continue
-        if not set(map(type, distinct)) <= {str, int, bool}:
-            continue
+        kinds = set(map(type, column))
+        kinds.discard(type(None))
+        if not kinds <= {str, int, bool} or (bool in kinds and int in kinds):
+            continue  # floats are measurements; true and 1 are equal keys, so they never share a path
         if any(isinstance(value, str) and len(value) > MAX_GROUP_VALUE_LENGTH for value in distinct):
             continue
         if len(column) - column.count(None) < MIN_ITEMS_PER_GROUP_VALUE * len(distinct):

@@ -16,15 +16,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreement.aggregation import dawid_skene, majority_vote, split_multi_choice
+from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps
 from app.agreement.models import AgreementSnapshot
 from app.agreement.statistics import CATEGORICAL_LEVELS, field_agreement
 from app.db import Database
@@ -292,10 +295,6 @@ def _full_report(interface: Interface, answers: Answers, items: dict[int, dict[s
 
 def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Where disagreement concentrates (app.agreement.gaps), from the same answers."""
-    try:
-        from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps
-    except ImportError:  # pragma: no cover - built alongside
-        return {}
     fields = {}
     for component in interface.components:
         level = getattr(component, "level", None)
@@ -307,16 +306,29 @@ def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, 
         values = [answer.get(component.name) for answer in answers.answers]
         fields[component.name] = (level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
                                                   answers.answered_at)))
-    infos = {item_id: ItemInfo(item_id, _item_label(info), _metadata(info["data"]))
+    infos = {item_id: ItemInfo(item_id, _item_label(item_id, info), _metadata(info["data"]))
              for item_id, info in items.items()}
     return guideline_gaps(fields, infos)
 
 
-def _item_label(info: dict[str, Any]) -> str:
+#: How many values of an item's data are looked at for its excerpt (data can be any JSON, of any size).
+EXCERPT_PROBE = 200
+
+
+def _item_label(item_id: int, info: dict[str, Any]) -> str:
+    """The external id, else the first text in the data, breadth first (a top-level text before one
+    inside objects or lists, such as a conversation's turns; keys in the order the database keeps them, which
+    on PostgreSQL is shortest first), else the item's number."""
     if info.get("external_id"):
         return str(info["external_id"])
-    text = next((v for v in (info.get("data") or {}).values() if isinstance(v, str)), "")
-    return text[:80]
+    pending, looked = deque([info.get("data")]), 0
+    while pending and looked < EXCERPT_PROBE:
+        value, looked = pending.popleft(), looked + 1
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:80]
+        if isinstance(value, (dict, list)):
+            pending.extend(islice(value.values() if isinstance(value, dict) else value, EXCERPT_PROBE))
+    return f"Item {item_id}"
 
 
 def _metadata(data: Any) -> dict[str, Any]:

@@ -226,3 +226,37 @@ async def test_the_board_shows_the_latest_agreement_snapshot(new_project, new_us
     start = snapshot.index('id="board-agreement"')
     section = snapshot[start:snapshot.index("</section>", start)]
     assert 'data-agreement-field="sentiment"' in section and '<td class="num">6</td>' in section
+
+
+# -- items whose data is nested -----------------------------------------------------------------
+
+CHAT_INTERFACE = [{"name": "label", "type": "choice", "options": ["a", "b"]}]
+
+
+def chat_item(n: int, labels: tuple[str, str], lang: str) -> dict:
+    """A conversation as a list of turns, its metadata as an object, the shape frontier programs import;
+    beside it an id per item, a long note, a list of tags and a null (none of them a category)."""
+    meta = {"lang": lang, "source": None, "about": {"uid": f"chat-{n}", "note": "text " * 40}}
+    return {"data": {"chat": [{"role": "user", "content": f"hi {n}"}], "tags": [n, n + 1], "reviewed": None,
+                     "meta": meta},
+            "annotations": [{"annotator": "x", "answer": {"label": labels[0]}},
+                            {"annotator": "y", "answer": {"label": labels[1]}}]}
+
+
+async def test_nested_item_data_groups_by_dotted_path_in_agreement_and_the_gap_report(ops, browser):
+    """Issue 18: one item with an object or a list in its data made every quality report a 500."""
+    project = await ops.ok("POST", "/projects", json={"name": "Chats", "purpose": "Nested data",
+                                                      "interface": CHAT_INTERFACE})
+    items = [chat_item(n, ("a", "b"), "en") for n in range(4)] + [chat_item(n, ("a", "a"), "fr") for n in range(4, 8)]
+    await ops.ok("POST", f"/projects/{project['id']}/items", json=items)
+    fields = (await ops.ok("GET", f"/projects/{project['id']}/agreement"))["fields"]
+    assert fields["label"]["items"] == 8 and fields["label"]["percent_agreement"] == 0.5
+    gaps = await ops.ok("GET", f"/projects/{project['id']}/guideline-gaps")
+    assert gaps["groups"] == [{"key": "meta.lang", "value": "en", "items": 4, "agreement": 0.0},
+                              {"key": "meta.lang", "value": "fr", "items": 4, "agreement": 1.0}]
+    disputed = gaps["disputed_items"][0]
+    assert disputed["values"] == {"label": {"a": 1, "b": 1}}
+    assert disputed["label"] == "en"  # the first text in the data, breadth first (meta.lang), never empty
+    for page in ("agreement", "guideline-gaps", "guideline-gaps.csv", "board"):
+        response = await browser.get(f"/projects/{project['id']}/{page}")
+        assert response.status_code == 200, page

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.agreement.gaps import AnswerRow, ItemInfo, gaps_csv, guideline_gaps
+from app.agreement.gaps import MAX_ITEM_PATHS, AnswerRow, ItemInfo, gaps_csv, grouping_values, guideline_gaps
 
 ANSWERS = {
     "i1": ["pos", "pos", "neg"],
@@ -170,6 +170,58 @@ def test_groups_need_values_repeated_across_items():
     assert guideline_gaps({"f": ("nominal", rows)}, items)["groups"] == [
         {"key": "batch", "value": "x", "items": 3, "agreement": 0.0}
     ]
+
+
+def nested_infos(extra=lambda key, n: {}) -> dict[str, ItemInfo]:
+    """The main data set's items with their topic inside an object, beside lists, nulls and nesting."""
+    return {
+        key: ItemInfo(key, f"Review {key}", {
+            "meta": {"topic": TOPIC[key], "source": None, "deep": {"a": {"b": {"c": {"d": "too deep"}}}}},
+            "chat": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": TOPIC[key]}],
+            "tags": [TOPIC[key]],
+            "empty": {},
+            "reviewed": None,
+        } | extra(key, n))
+        for n, key in enumerate(ANSWERS)
+    }
+
+
+def test_nested_objects_group_by_dotted_path_and_lists_and_nulls_never_do():
+    result = guideline_gaps({"sentiment": ("nominal", sentiment_rows())}, nested_infos())
+    assert result["groups"] == [
+        {"key": "meta.topic", "value": "b", "items": 4, "agreement": pytest.approx(5 / 12)},
+        {"key": "meta.topic", "value": "a", "items": 3, "agreement": pytest.approx(5 / 9)},
+    ]
+    assert result["summary"]["groups"] == "Lowest agreement: meta.topic = b (0.42 over 4 items; 0.48 overall)."
+    json.dumps(result, allow_nan=False)
+
+
+def test_grouping_values_flatten_objects_to_a_bounded_depth_and_number_of_paths():
+    data = {"a": {"b": {"c": {"d": 1, "e": {"f": 2}}}}, "list": [1, 2], "none": None, "x": 1.5, "y" * 81: "long key"}
+    assert grouping_values(data) == {"a.b.c.d": 1, "x": 1.5}
+    assert grouping_values(["not", "an", "object"]) == {} and grouping_values(None) == {}
+    many = grouping_values({f"k{n}": n for n in range(10_000)})
+    assert list(many) == [f"k{n}" for n in range(MAX_ITEM_PATHS)]
+
+
+def test_booleans_group_alone_but_not_beside_numbers_they_would_equal():
+    flags = [True, True, True, False, False, False, True]
+    alone = guideline_gaps({"sentiment": ("nominal", sentiment_rows())},
+                           nested_infos(lambda key, n: {"meta": {"flag": flags[n]}}))
+    assert {(group["key"], group["value"]) for group in alone["groups"]} == {("meta.flag", True), ("meta.flag", False)}
+    mixed = guideline_gaps({"sentiment": ("nominal", sentiment_rows())},
+                           nested_infos(lambda key, n: {"meta": {"flag": [True, 1, True, 0, False, 0, 1][n]}}))
+    assert mixed["groups"] == []
+
+
+def test_ids_free_text_and_a_key_per_item_never_flood_the_groups():
+    items = 3000
+    rows = [AnswerRow(n, a, v, MONDAY) for n in range(items) for a, v in zip("pq", ("a", "ab"[n % 2]))]
+    infos = {n: ItemInfo(n, str(n), {"uid": f"id-{n}", "note": "words " * 10_000 + str(n), f"only-{n}": "x",
+                                     "meta": {"count": n, "text": f"excerpt {n}"}, "kind": "ab"[n % 3 == 0]})
+             for n in range(items)}
+    result = guideline_gaps({"f": ("nominal", rows)}, infos, top=100)
+    assert {group["key"] for group in result["groups"]} == {"kind"}
 
 
 # -- disputed items -------------------------------------------------------------------
