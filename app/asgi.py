@@ -41,6 +41,7 @@ from app.threads.api import ThreadsApi
 from app.threads.live import item_socket
 from app.threads.pages import ThreadPages
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.security_headers import add_security_headers
 from app.web.templating import template_config
 from app.work.api import WorkApi
 from app.work.pages import WorkPages
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
         openapi_config=OpenAPIConfig(title="Inkwell", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         on_startup=[on_startup],

@@ -38,3 +38,13 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:sendError", (event) => {
   showRequestError(event.detail.elt, "Could not reach Inkwell. Nothing you entered was lost; check your connection and try again.");
 });
+
+// A polled region marked data-poll-pauses-while-editing skips its refresh while someone is working in
+// it (a <details> form open, or focus inside), so what they are typing is not replaced. Done here, not in
+// an hx-trigger filter: those are evaluated as script, which the Content-Security-Policy forbids.
+document.addEventListener("htmx:confirm", (event) => {
+  const elt = event.detail.elt;
+  if (elt.matches("[data-poll-pauses-while-editing]") && elt.querySelector("details[open], :focus")) {
+    event.preventDefault();
+  }
+});

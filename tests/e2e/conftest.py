@@ -372,13 +372,20 @@ def sign_in(browser, server, request):
     """Sign a person in through the real login form, in a browser context of their own.
 
     Returns the page, on the projects list. Every page opened this way is closed after the
-    test, with a screenshot first if the test failed."""
+    test, with a screenshot first if the test failed. Any page of theirs that breaks the
+    Content-Security-Policy (an inline script or style, an eval) fails the test."""
     from playwright.sync_api import expect
 
     contexts = []
+    violations: list[str] = []
+
+    def watch_policy(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
     def do(person: Person, base_url: str | None = None):
         context = browser.new_context(base_url=base_url or server.url, viewport={"width": 1280, "height": 860})
+        context.on("console", watch_policy)
         contexts.append(context)
         page = context.new_page()
         page.goto("/login")
@@ -400,6 +407,8 @@ def sign_in(browser, server, request):
                 except Exception:  # a screenshot must not hide the real failure
                     pass
         context.close()
+    if violations:
+        pytest.fail("the Content-Security-Policy was broken:\n" + "\n".join(violations), pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
