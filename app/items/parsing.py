@@ -7,11 +7,14 @@ returns every record or raises ``ImportRejected`` listing every problem found
 Each JSON object is either the item's data itself, or a *wrapper*::
 
     {"data": {...}, "external_id": "a1", "gold": {...}, "explanation": "...",
-     "annotations": [{"annotator": "ann-7", "answer": {...}}], "meta": {...}}
+     "annotations": [{"annotator": "ann-7", "answer": {...}, "created_at": "..."}]}
 
-An object counts as a wrapper only when its ``data`` is an object and it has no
-keys beyond the wrapper keys, so plain data that happens to have a ``data``
-field next to other fields is still taken as-is.
+Any object with a ``data`` key is a wrapper: its ``data`` must be an object and
+every other key one of the above. An unknown key (a typo such as
+``anotations``, or a field some later feature may define) is a problem on its
+line rather than being stored as data, which would lose the id, gold and
+annotations without a word. Plain data whose own field is called ``data`` is
+imported wrapped: ``{"data": {"data": ...}}``.
 
 A JSON array may also be Label Studio's "JSON" export (format ``labelstudio``,
 or detected in a JSON array; see ``_is_labelstudio``). Each task becomes one
@@ -38,7 +41,10 @@ from components.base import Interface
 FORMATS = ("json", "jsonl", "csv", "labelstudio")
 MAX_REPORTED = 100
 
-WRAPPER_KEYS = frozenset({"data", "external_id", "gold", "explanation", "annotations", "meta"})
+#: The keys of a line that has "data", in the order README lists them; no other key is taken.
+WRAPPER_KEY_ORDER = ("data", "external_id", "gold", "explanation", "annotations")
+WRAPPER_KEYS = frozenset(WRAPPER_KEY_ORDER)
+_WRAPPER_KEYS_LISTED = ", ".join(WRAPPER_KEY_ORDER)
 ANNOTATION_KEYS = frozenset({"annotator", "answer", "created_at"})
 EXTERNAL_ID_COLUMN = "external_id"
 #: external_id and annotator columns hold at most this many characters.
@@ -104,7 +110,6 @@ class ItemRecord:
     gold: dict | None  # validated, normalised gold answer
     explanation: str | None
     annotations: list[PriorAnnotation]
-    meta: dict | None = None  # the wrapper's "meta" object, carried as-is
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,18 +426,24 @@ class _RecordBuilder:
         if self.check_nul and _has_nul(obj):
             self.problems.add(line, NUL_MESSAGE)
             return None
-        data = obj.get("data")
-        if type(data) is dict and obj.keys() <= WRAPPER_KEYS:
-            return self._wrapper(obj, data, line)
+        if "data" in obj:
+            return self._wrapper(obj, line)
         if not obj:
             self.problems.add(line, "item data is empty")
             return None
         return ItemRecord(line, obj, None, None, None, [])
 
-    def _wrapper(self, obj: dict, data: dict, line: int) -> ItemRecord | None:
+    def _wrapper(self, obj: dict, line: int) -> ItemRecord | None:
+        """A line with "data" takes only the documented keys: anything else would be lost."""
         add = self.problems.add
         before = self.problems.total
-        if not data:
+        for key in sorted(obj.keys() - WRAPPER_KEYS):
+            add(line, f'unknown key "{key}" (a line with "data" takes only: {_WRAPPER_KEYS_LISTED})')
+        data = obj["data"]
+        if type(data) is not dict:
+            add(line, f'data must be an object, got {_article(_type_name(data))} (an item whose own field is '
+                      'called "data" is imported wrapped: {"data": {"data": ...}})')
+        elif not data:
             add(line, "item data is empty")
 
         external_id = self._external_id(obj.get("external_id"), line)
@@ -445,9 +456,6 @@ class _RecordBuilder:
         if explanation is not None and not isinstance(explanation, str):
             add(line, f"explanation must be a string, got {_article(_type_name(explanation))}")
 
-        meta = obj.get("meta")
-        if meta is not None and type(meta) is not dict:
-            add(line, f"meta must be an object, got {_article(_type_name(meta))}")
 
         annotations: list[PriorAnnotation] = []
         raw_annotations = obj.get("annotations")
@@ -460,7 +468,7 @@ class _RecordBuilder:
         self._remember_external_id(external_id, line)
         if self.problems.total != before:
             return None
-        return ItemRecord(line, data, external_id, gold, explanation, annotations, meta)
+        return ItemRecord(line, data, external_id, gold, explanation, annotations)
 
     def _remember_external_id(self, external_id: str | None, line: int) -> None:
         """An external id names one item of the upload: a second use is a problem at its line."""
@@ -512,10 +520,10 @@ class _RecordBuilder:
             if type(entry) is not dict:
                 add(line, f"{where} must be an object with annotator and answer, got {_article(_type_name(entry))}")
                 continue
-            unknown = entry.keys() - ANNOTATION_KEYS
+            unknown = sorted(entry.keys() - ANNOTATION_KEYS)
             if unknown:
-                names = ", ".join(sorted(repr(str(k)) for k in unknown))
-                add(line, f"{where}: unknown key(s) {names} (allowed: annotator, answer, created_at)")
+                for key in unknown:
+                    add(line, f'{where}: unknown key "{key}" (allowed: annotator, answer, created_at)')
                 continue
             annotator = entry.get("annotator")
             if isinstance(annotator, int) and not isinstance(annotator, bool):

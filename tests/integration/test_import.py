@@ -109,7 +109,7 @@ async def test_wrapper_lines_store_gold_explanation_and_prior_annotations(new_pr
         {"data": {"text": "labelled elsewhere"}, "external_id": 3,
          "annotations": [{"annotator": "vendor-7", "answer": {"sentiment": "pos", "rationale": "  upbeat  "}},
                          {"annotator": "vendor-9", "answer": {"sentiment": "neu"}}]},
-        {"text": "not a wrapper", "data": {"nested": True}},
+        {"text": "no data key: plain data"},
     )
     response = await ops.post(f"/projects/{project['id']}/items", content=body, params={"batch": "wrapped"},
                               headers={"Content-Type": "application/x-ndjson"})
@@ -132,12 +132,44 @@ async def test_wrapper_lines_store_gold_explanation_and_prior_annotations(new_pr
         ("vendor-9", "import", {"sentiment": "neu", "rationale": None}),
     ]
     assert all(a["annotator_id"] is None for a in prior)
-    # An object with other keys beside "data" is the item's data itself.
-    assert lines[None]["data"] == {"text": "not a wrapper", "data": {"nested": True}}
+    assert lines[None]["data"] == {"text": "no data key: plain data"}
 
     # Gold items are checks, not work: the production counts leave them out.
     stats = await stats_of(ops, project["id"])
     assert stats["totals"]["items"] == 3 and stats["totals"]["queued"] == 3
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["jsonl", "json-array"])
+async def test_a_line_with_data_takes_only_the_documented_keys(new_project, ops, as_array):
+    """Issue 18: an unknown key beside "data" (or a typo of a documented one) was stored with the whole
+    line as the item's data, and the line's id, gold and annotations were lost, with a 201."""
+    project = await new_project(items=1)
+    lines = [
+        {"data": {"text": "fine"}, "external_id": "ok-1"},
+        {"data": {"text": "crawled"}, "external_id": "p-2", "provenance": {"source": "crawl"}},
+        {"data": {"text": "typo"}, "anotations": [{"annotator": "v1", "answer": {"sentiment": "pos"}}]},
+        {"data": {"text": "extra in an answer"},
+         "annotations": [{"annotator": "v1", "answer": {"sentiment": "pos"}, "confidence": 0.9}]},
+        {"data": "a string, not an object", "external_id": "p-5"},
+    ]
+    url = f"/projects/{project['id']}/items"
+    if as_array:
+        response = await ops.post(url, json=lines, params={"batch": "keys"})
+    else:
+        response = await ops.post(url, content=jsonl(*lines), params={"batch": "keys"},
+                                  headers={"Content-Type": "application/x-ndjson"})
+    assert response.status_code == 422, response.text
+    assert [(p["line"], p["message"]) for p in response.json()["problems"]] == [
+        (2, 'unknown key "provenance" (a line with "data" takes only: data, external_id, gold, explanation, '
+            'annotations)'),
+        (3, 'unknown key "anotations" (a line with "data" takes only: data, external_id, gold, explanation, '
+            'annotations)'),
+        (4, 'annotations[0]: unknown key "confidence" (allowed: annotator, answer, created_at)'),
+        (5, 'data must be an object, got a string (an item whose own field is called "data" is imported '
+            'wrapped: {"data": {"data": ...}})'),
+    ]
+    stats = await stats_of(ops, project["id"])
+    assert stats["totals"]["items"] == 1 and "keys" not in {b["name"] for b in stats["batches"]}
 
 
 async def test_a_malformed_jsonl_is_rejected_whole_with_every_line_and_reason(new_project, ops):

@@ -95,7 +95,6 @@ def test_json_array_of_plain_and_wrapped_items(interface):
                     {"annotator": "ann-1", "answer": {"sentiment": "neg"}},
                     {"annotator": "ann-2", "answer": {"sentiment": "pos"}, "created_at": "2024-05-01T10:00:00Z"},
                 ],
-                "meta": {"batch": 3},
             },
         ]
     ).encode()
@@ -115,7 +114,6 @@ def test_json_array_of_plain_and_wrapped_items(interface):
                 PriorAnnotation("ann-1", {"sentiment": "neg", "rationale": None}),
                 PriorAnnotation("ann-2", {"sentiment": "pos", "rationale": None}, "2024-05-01T10:00:00Z"),
             ],
-            meta={"batch": 3},
         ),
     ]
 
@@ -157,23 +155,35 @@ def test_csv_rows_with_external_id_column(interface):
     assert all(r.gold is None and r.annotations == [] for r in records)
 
 
-def test_object_is_a_wrapper_only_with_object_data_and_wrapper_keys(interface):
+def test_any_object_with_data_is_a_wrapper_and_takes_only_the_documented_keys(interface):
+    listed = '(a line with "data" takes only: data, external_id, gold, explanation, annotations)'
     body = jsonl(
-        {"data": {"text": "wrapped"}, "meta": {}},
-        # an extra, non-wrapper key: the whole object is the item's data
-        {"data": {"text": "x"}, "title": "t"},
-        # "data" that is not an object: plain data too
-        {"data": "just a string", "gold": "not validated"},
+        {"data": {"text": "wrapped"}, "external_id": "w"},
+        # no "data" key: the object is the item's data
+        {"text": "plain", "gold": "just a field of the data"},
+        # plain data whose own field is called "data" comes wrapped
+        {"data": {"data": "x", "title": "t"}},
     )
-
     records = parse_items(body, "jsonl", interface)
-
     assert [r.data for r in records] == [
         {"text": "wrapped"},
-        {"data": {"text": "x"}, "title": "t"},
-        {"data": "just a string", "gold": "not validated"},
+        {"text": "plain", "gold": "just a field of the data"},
+        {"data": "x", "title": "t"},
     ]
     assert all(r.gold is None for r in records)
+
+    body = jsonl(
+        {"data": {"text": "x"}, "title": "t", "meta": {}},
+        {"data": "just a string", "gold": {"sentiment": "pos"}},
+        {"data": {"text": "y"}, "anotations": []},
+    )
+    assert problems(rejected(body, "jsonl", interface)) == [
+        (1, f'unknown key "meta" {listed}'),
+        (1, f'unknown key "title" {listed}'),
+        (2, 'data must be an object, got a string (an item whose own field is called "data" is imported '
+            'wrapped: {"data": {"data": ...}})'),
+        (3, f'unknown key "anotations" {listed}'),
+    ]
 
 
 # -- encoding ---------------------------------------------------------------------
@@ -273,7 +283,8 @@ def test_annotation_shape_is_checked(interface):
     exc = rejected(body, "jsonl", interface)
 
     assert problems(exc) == [
-        (1, "annotations[0]: unknown key(s) 'completed_by', 'result' (allowed: annotator, answer, created_at)"),
+        (1, 'annotations[0]: unknown key "completed_by" (allowed: annotator, answer, created_at)'),
+        (1, 'annotations[0]: unknown key "result" (allowed: annotator, answer, created_at)'),
         (1, "annotations[1].annotator: must be a non-empty string"),
         (1, "annotations[2].created_at: must be an ISO 8601 date-time string"),
         (1, "annotations[3].answer: required"),
