@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -26,6 +26,7 @@ from app.config import ROOT, Settings, get_settings
 from app.escalations.api import EscalationsApi
 from app.escalations.pages import EscalationPages
 from app.export.api import ExportApi
+from app.health import healthz, readyz
 from app.items.api import ItemsApi
 from app.jobs.runner import JobRunner
 from app.projects.api import ProjectsApi
@@ -47,11 +48,6 @@ from app.work.api import WorkApi
 from app.work.pages import WorkPages
 
 SESSION_COOKIE = "inkwell_session"
-
-
-@get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -83,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            healthz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
+            healthz, readyz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
             ReviewApi, ReviewPages, doc_socket, open_reviews, AgreementApi, AgreementPages,
             AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,

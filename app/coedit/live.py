@@ -63,6 +63,7 @@ from pycrdt import Doc
 from app.coedit import service
 from app.db import Database
 from app.errors import Conflict, DomainError, NotFound
+from app.realtime import RESYNC
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,9 @@ class Room:
                 log.exception("co-edit message failed for review %s", self.review_id)
 
     def _on_channel(self, message: bytes) -> None:
+        if message == RESYNC:  # Redis was away: exchange what was missed, as a new room does
+            self._hello()
+            return
         head, _, payload = message.partition(b"\n")
         header = json.loads(head)
         kind, origin = header.get("k"), header.get("i")
@@ -258,10 +262,18 @@ class Room:
             missing = self.doc.get_update(payload)
             if missing != service.EMPTY_UPDATE:
                 self._publish("u", missing)
-            for conn in self.peers:
-                entry = self.presence.get(conn)
-                if entry is not None:
-                    self._publish("p", json.dumps({k: v for k, v in entry.items() if k != "seen"}).encode(), conn=conn)
+            self._publish_presence()
+
+    def _hello(self) -> None:
+        """Rooms elsewhere answer with what this one lacks; they learn who is here."""
+        self._publish("h", self.doc.get_state())
+        self._publish_presence()
+
+    def _publish_presence(self) -> None:
+        for conn in self.peers:
+            entry = self.presence.get(conn)
+            if entry is not None:
+                self._publish("p", json.dumps({k: v for k, v in entry.items() if k != "seen"}).encode(), conn=conn)
 
     def _publish(self, kind: str, payload: bytes, **header: Any) -> None:
         head = json.dumps({"k": kind, "i": self.instance} | header, separators=(",", ":")).encode()

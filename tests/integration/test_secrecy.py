@@ -89,7 +89,7 @@ NOT_A_MEMBER = 987_654_321
 
 #: Every route the sweep knows how to call as a contributor (OPTIONS is called for every HTTP path).
 COVERED = frozenset({
-    "GET /healthz",
+    "GET /healthz", "GET /readyz",
     "POST /api/v1/auth/token", "GET /api/v1/me", "POST /api/v1/users",
     "GET /api/v1/projects", "POST /api/v1/projects",
     "GET /api/v1/projects/{project_id:int}", "PATCH /api/v1/projects/{project_id:int}",
@@ -359,6 +359,7 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
 
     # public and personal JSON API
     await s.call("GET /healthz", s.anon, "GET", "/healthz", 200)
+    await s.call("GET /readyz", s.anon, "GET", "/readyz", 200)
     token = await s.anon.post("/api/v1/auth/token", json={"email": s.email, "password": PASSWORD})
     token_body = re.sub(r'"token":\s*"[^"]+"', '"token": "…"', token.text)  # random characters
     s.check("POST /api/v1/auth/token", f"POST /api/v1/auth/token -> {token.status_code}", token_body)
