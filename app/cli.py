@@ -66,6 +66,20 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run the periodic jobs (lease reclaim, agreement) with arq on REDIS_URL; outlives Redis restarts."""
+    import logging
+
+    from app.jobs.worker import run
+
+    settings = get_settings()
+    if not settings.redis_url:
+        fail("the worker needs Redis (REDIS_URL); without it the web process runs the jobs itself")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(settings)
+
+
+@main.command()
 @click.option("--force", is_flag=True, help="seed even if users exist")
 @run_async
 async def seed(force: bool) -> None:

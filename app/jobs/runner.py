@@ -1,6 +1,6 @@
 """Runs periodic jobs inside the web process when there is no Redis.
 
-With REDIS_URL set, the arq worker (``app.jobs.worker``) runs them instead, so
+With REDIS_URL set, the arq worker (``inkwell worker``, ``app.jobs.worker``) runs them instead, so
 several web processes do not all repeat the same work.
 """
 
@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from app.config import Settings
 from app.db import Database
-from app.jobs.tasks import refresh_agreement, reclaim_expired_leases
+from app.jobs.tasks import AGREEMENT_EVERY_SECONDS, RECLAIM_EVERY_SECONDS, refresh_agreement, reclaim_expired_leases
+from app.models_base import utcnow
 
 log = logging.getLogger(__name__)
 
-RECLAIM_EVERY_SECONDS = 5.0
-#: Agreement is refreshed every this many reclaim rounds (so at most every 10 s) when answers arrived.
-AGREEMENT_EVERY_ROUNDS = 2
+#: Agreement is refreshed every this many reclaim rounds when answers arrived.
+AGREEMENT_EVERY_ROUNDS = AGREEMENT_EVERY_SECONDS // RECLAIM_EVERY_SECONDS
 
 
 class JobRunner:
@@ -25,6 +26,8 @@ class JobRunner:
         self.db = db
         self.in_process = settings.redis_url is None
         self._task: asyncio.Task | None = None
+        #: When the in-process reclaim last ran (/readyz); the arq worker records its own in Redis.
+        self.last_reclaim_at: datetime | None = None
 
     def start(self) -> None:
         if self.in_process:
@@ -37,6 +40,7 @@ class JobRunner:
             rounds += 1
             try:
                 await reclaim_expired_leases(self.db)
+                self.last_reclaim_at = utcnow()
             except Exception:
                 log.exception("reclaiming expired leases failed")
             if rounds % AGREEMENT_EVERY_ROUNDS == 0:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from app.db import Database
 from app.work.service import reclaim_expired
 
+#: How often expired leases are reclaimed (in the web process, or by the arq worker).
+RECLAIM_EVERY_SECONDS = 5
+#: How often the agreement snapshots are brought up to date when answers arrived.
+AGREEMENT_EVERY_SECONDS = 10
+
 
 async def reclaim_expired_leases(db: Database) -> int:
     """Return expired leases to the queue (next() also does this lazily per project)."""
