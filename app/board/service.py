@@ -18,6 +18,7 @@ from app.agreement.models import AgreementSnapshot
 from app.events.models import Event
 from app.models_base import epoch_minute, iso, utcnow
 from app.projects.models import BATCH_COUNTERS, Batch, BatchCounterShard, Project, ProjectStatus
+from app.quality.gold_supply import waiting_blockers
 from app.quality.standings import contributor_rows
 from app.review.metrics import review_backlog
 from app.work.models import Assignment, AssignmentState, ThroughputBucket
@@ -128,6 +129,7 @@ async def board_stats(session: AsyncSession, project: Project, now: datetime | N
             blockers.append(f"no contributor has been active in the last {IDLE_MINUTES} minutes")
     if expired_recently:
         blockers.append(f"{expired_recently} leases expired unanswered in the last hour")
+    blockers.extend(await waiting_blockers(session, project))
     for batch_stats in rows:
         blockers.extend(f"batch {batch_stats.name}: {b}" for b in batch_stats.blockers)
     if project.status == ProjectStatus.paused:

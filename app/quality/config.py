@@ -3,6 +3,11 @@
 Controls are always on. Ops tune every number, but a config that would turn a
 control off (a rate of 0, a threshold of 0, no linter) is refused, and launch
 waits until the gold items and linters exist (``missing_for_launch``).
+
+``reuse_seen_gold`` (benchmark) and ``recalibration_reuse_seen_gold`` (gold) say whether a
+benchmark retry or a recalibration round may give a person gold items they had before, once the
+ones they never had run out; off by default, so a retry measures the person on items they cannot
+remember (app/quality/gold_supply.py).
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from components.base import ConfigError, Interface
 RETRY_POLICIES = ("none", "cooldown")
 
 DEFAULTS: dict[str, Any] = {
-    "benchmark": {"size": 5, "pass_threshold": 0.8, "retry": "cooldown", "cooldown_hours": 24.0},
+    "benchmark": {"size": 5, "pass_threshold": 0.8, "retry": "cooldown", "cooldown_hours": 24.0,
+                  "reuse_seen_gold": False},
     "gold": {"rate": 0.1, "min_rate": 0.02, "decay_every": 50, "window": 10, "min_answers": 3,
-             "recalibrate_below": 0.7, "remove_below": 0.4, "recalibration_size": 3, "recalibration_pass": 0.8},
+             "recalibrate_below": 0.7, "remove_below": 0.4, "recalibration_size": 3, "recalibration_pass": 0.8,
+             "recalibration_reuse_seen_gold": False},
     "linters": [],
 }
 
@@ -48,6 +55,14 @@ def _number(section: Mapping, key: str, errors: dict, where: str, *, low: float,
     return int(value) if integer else float(value)
 
 
+def _flag(section: Mapping, key: str, errors: dict, where: str) -> Any:
+    value = section.get(key)
+    if not isinstance(value, bool):
+        errors[f"{where}.{key}"] = "must be true or false"
+        return None
+    return value
+
+
 def normalise(quality: Any, interface: Interface) -> dict[str, Any]:
     """Fill defaults, check every number and rule; raise Invalid naming the bad keys."""
     if quality is None:
@@ -73,6 +88,7 @@ def normalise(quality: Any, interface: Interface) -> dict[str, Any]:
     if bench["retry"] not in RETRY_POLICIES:
         errors[f"{where}.retry"] = f"must be one of: {', '.join(RETRY_POLICIES)}"
     bench["cooldown_hours"] = _number(bench, "cooldown_hours", errors, where, low=0, high=24 * 365)
+    bench["reuse_seen_gold"] = _flag(bench, "reuse_seen_gold", errors, where)
 
     where = "quality.gold"
     gold["rate"] = _number(gold, "rate", errors, where, low=0, high=1, low_open=True)
@@ -84,6 +100,7 @@ def normalise(quality: Any, interface: Interface) -> dict[str, Any]:
     gold["remove_below"] = _number(gold, "remove_below", errors, where, low=0, high=1)
     gold["recalibration_size"] = _number(gold, "recalibration_size", errors, where, low=1, high=500, integer=True)
     gold["recalibration_pass"] = _number(gold, "recalibration_pass", errors, where, low=0, high=1, low_open=True)
+    gold["recalibration_reuse_seen_gold"] = _flag(gold, "recalibration_reuse_seen_gold", errors, where)
     if not errors:
         if gold["min_rate"] > gold["rate"]:
             errors[f"{where}.min_rate"] = "must not be above rate"

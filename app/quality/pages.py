@@ -100,6 +100,35 @@ GOLD_SETTINGS = (
             "percent", "%"),
 )
 ALL_SETTINGS = BENCHMARK_SETTINGS + (COOLDOWN,) + GOLD_SETTINGS
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A yes/no policy, shown as a checkbox (an unticked box sends nothing: off)."""
+
+    section: str
+    key: str
+    label: str
+    hint: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}-{self.key}"
+
+    @property
+    def error_key(self) -> str:
+        return f"quality.{self.section}.{self.key}"
+
+
+REUSE_FOR_RETRY = Toggle("benchmark", "reuse_seen_gold", "A retry may reuse gold items the contributor has seen",
+                         "When the gold items a contributor never had run out, a benchmark retry takes ones from their "
+                         "earlier attempts. Off: the contributor waits (they are told, and the board says so) until "
+                         "more gold items are imported.")
+REUSE_FOR_RECALIBRATION = Toggle("gold", "recalibration_reuse_seen_gold",
+                                 "A recalibration set may reuse gold items the contributor has seen",
+                                 "When the gold items a contributor never had run out, a recalibration set takes ones "
+                                 "they answered before. Off: the contributor waits until more gold items are imported.")
+TOGGLES = (REUSE_FOR_RETRY, REUSE_FOR_RECALIBRATION)
 RETRY_CHOICES = (("cooldown", "Retry after a cooldown", "A contributor who did not pass may try again with "
                   "new items once the cooldown is over."),
                  ("none", "No retry", "A contributor who did not pass is removed from the project."))
@@ -383,6 +412,8 @@ class QualityForm:
             value = quality[setting.section].get(setting.key)
             form.values[setting.name] = _percent_text(value) if setting.kind == "percent" else _shown(value)
         form.values["benchmark-retry"] = str(quality["benchmark"].get("retry") or "cooldown")
+        for toggle in TOGGLES:
+            form.values[toggle.name] = "on" if quality[toggle.section].get(toggle.key) else ""
         form.rows = [row_from_rule(i, r) for i, r in enumerate(quality.get("linters") or []) if isinstance(r, Mapping)]
         return form
 
@@ -392,6 +423,8 @@ class QualityForm:
         for setting in ALL_SETTINGS:
             form.values[setting.name] = _first(get, setting.name)
         form.values["benchmark-retry"] = _first(get, "benchmark-retry")
+        for toggle in TOGGLES:
+            form.values[toggle.name] = _first(get, toggle.name)
         form.rows = read_rule_rows(get)
         return form
 
@@ -407,6 +440,8 @@ class QualityForm:
                 value = value / 100
             quality[setting.section][setting.key] = value
         quality["benchmark"]["retry"] = self.values.get("benchmark-retry", "")
+        for toggle in TOGGLES:
+            quality[toggle.section][toggle.key] = bool(self.values.get(toggle.name))
         quality["linters"] = [rule_from_row(row, interface) for row in self.rows]
         return quality
 
@@ -604,7 +639,8 @@ class QualityPages(Controller):
             "user": request.user, "form": form, "rows": form.rows, "next_index": next_rule_key(form.rows),
             "errors": errors or {}, "saved": saved, "notice": notice, "gold_items": gold_items,
             "benchmark_settings": BENCHMARK_SETTINGS, "cooldown": COOLDOWN, "gold_settings": GOLD_SETTINGS,
-            "retry_choices": RETRY_CHOICES, "focus_key": None, "interface_error": None if interface else
+            "retry_choices": RETRY_CHOICES, "reuse_for_retry": REUSE_FOR_RETRY,
+            "reuse_for_recalibration": REUSE_FOR_RECALIBRATION, "focus_key": None, "interface_error": None if interface else
             "the interface does not build, so rules cannot name its fields: fix it under Edit set-up"}
         return Template("quality/edit.html", context=context, status_code=status_code)
 

@@ -25,6 +25,7 @@ from app.models_base import json_append, utcnow
 from app.prepared import Prepared
 from app.projects.models import Project
 from app.quality import config as quality_config
+from app.quality import gold_supply
 from app.quality.linters import LintContext, LintFinding, run_linters
 from app.quality.models import Feedback, Standing, StandingState
 from app.work.models import BENCHMARK, GOLD, RECALIBRATION, Annotation, Assignment, AssignmentState
@@ -81,7 +82,8 @@ _STANDING = (select(Standing).where(Standing.project_id == bindparam("project_id
 #: What routing a task needs of the standing (its JSON lists are left unread).
 _STANDING_ROW = Prepared(select(
     Standing.id, Standing.state, Standing.reason, Standing.retry_at, Standing.gate_attempt,
-    Standing.recalibration_round, Standing.gold_answered, Standing.guidelines_acknowledged).where(
+    Standing.recalibration_round, Standing.gold_answered, Standing.guidelines_acknowledged,
+    Standing.waiting_for_gold_since).where(
     Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id")).with_for_update())
 #: Every answer moves its author's running numbers: one statement, which also locks the row.
 _RUNNING_NUMBERS = Prepared(
@@ -275,10 +277,13 @@ async def _gold_check(session: AsyncSession, project: Project, standing: Standin
 
 async def change_standing(session: AsyncSession, project: Project, standing: Standing, state: str, reason: str,
                           now: datetime, *, kind: str = "standing", actor_id: int | None = None) -> None:
+    """Move the standing and tell the person; a new benchmark or recalibration round notes whether
+    its gold items run short (the board's blocker)."""
     previous = standing.state
     standing.state, standing.reason, standing.updated_at = state, reason, now
     if state == StandingState.qualified:  # a fresh start: earlier checks no longer count
         standing.retry_at, standing.window_start_at, standing.recent_checks = None, now, []
+    await gold_supply.mark_round_start(session, project, standing, now)
     session.add(standing)
     add_feedback(session, project.id, standing.user_id, kind=kind, title=STANDING_TITLES[state], body=reason,
                  payload={"from": previous, "to": state})

@@ -33,6 +33,8 @@ from app.models_base import BIG_ID_MAX, epoch_minute, storable_id, utcnow
 from app.prepared import Part, Prepared, Together, insert_row
 from app.projects.models import BATCH_COUNTERS, BATCH_SHARDS, BatchCounterShard, Project, ProjectStatus
 from app.projects.service import interface_of
+from app.quality import config as quality_config
+from app.quality import gold_supply
 from app.quality import service as quality
 from app.review import service as review
 from app.work.models import (ANNOTATE, BUCKET_SHARDS, FIX, GOLD, Annotation, Assignment, AssignmentState, ReviewStatus,
@@ -240,28 +242,30 @@ async def next_lease(session: AsyncSession, project_id: int, user: User, now: da
     if standing is not None:
         choice = await quality.route(session, project, standing, now)
         if choice.stage is not None:
-            lease = await _lease_gold(session, project, user, choice, now)
-            if lease is not None or choice.stage != GOLD:
+            lease = await _lease_gold(session, project, user, standing, choice, now)
+            if lease is not None:
                 return lease
     return await _lease_production(session, project, user, now)
 
 
-async def _lease_gold(session: AsyncSession, project: Project, user: User, choice: quality.Route,
+async def _lease_gold(session: AsyncSession, project: Project, user: User, standing, choice: quality.Route,
                       now: datetime) -> Lease | None:
-    """A gold item in the same shape as any task: one this person has never had, or for a
-    benchmark retry or recalibration round, when those run out, one not yet in this round."""
-    never_had = ~exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
-    not_this_round = ~exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id,
-                                     Assignment.stage == choice.stage, Assignment.round == choice.round)
-    tiers = [never_had] if choice.stage == GOLD else [never_had, not_this_round]
-    for unseen in tiers:
+    """A gold item in the same shape as any task. An embedded check takes one this person never had
+    (None when none is left: production instead); a benchmark or recalibration round takes what
+    ``gold_supply`` allows, or refuses with 409 ``not_enough_gold``."""
+    if choice.stage == GOLD:
+        never_had = ~exists().where(Assignment.item_id == Item.id, Assignment.user_id == user.id)
         row = (await session.execute(select(Item.id, Item.batch_id, Item.data).where(
-            Item.project_id == project.id, Item.is_gold.is_(True), unseen).order_by(func.random()).limit(1))).first()
-        if row is not None:
-            item_id, batch_id, data = row
-            return await _new_assignment(session, project, user, item_id, batch_id, data, now,
-                                         stage=choice.stage, round_=choice.round, slot=user.id)
-    return None
+            Item.project_id == project.id, Item.is_gold.is_(True), never_had).order_by(func.random()).limit(1))).first()
+        if row is None:
+            return None
+    else:
+        row = await gold_supply.pick(session, project.id, user.id, choice.stage, choice.round,
+                                     quality_config.stored(project.quality))
+        if standing.waiting_for_gold_since is not None:
+            await gold_supply.served_again(session, standing.id)
+    return await _new_assignment(session, project, user, row.id, row.batch_id, row.data, now,
+                                 stage=choice.stage, round_=choice.round, slot=user.id)
 
 
 async def _lease_production(session: AsyncSession, project: Project, user: User, now: datetime) -> Lease | None:

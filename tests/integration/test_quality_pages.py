@@ -69,10 +69,11 @@ async def test_ops_edit_every_number_and_the_rules_through_the_form(browser, new
     assert saved.headers["location"] == f"/projects/{pid}/quality?saved=true"
 
     quality = (await ops.ok("GET", f"/projects/{pid}"))["quality"]
-    assert quality["benchmark"] == {"size": 3, "pass_threshold": 0.9, "retry": "none", "cooldown_hours": 12.0}
+    assert quality["benchmark"] == {"size": 3, "pass_threshold": 0.9, "retry": "none", "cooldown_hours": 12.0,
+                                    "reuse_seen_gold": False}
     assert quality["gold"] == {"rate": 0.2, "min_rate": 0.05, "decay_every": 40, "window": 8, "min_answers": 4,
                                "recalibrate_below": 0.7, "remove_below": 0.3, "recalibration_size": 2,
-                               "recalibration_pass": 0.75}
+                               "recalibration_pass": 0.75, "recalibration_reuse_seen_gold": False}
     assert quality["linters"] == [
         {"type": "min_length", "severity": "warning", "message": "Say more", "field": "rationale", "value": 10},
         {"type": "conditional", "severity": "error", "if": {"field": "sentiment", "equals": "neg"},
