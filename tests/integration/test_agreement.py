@@ -194,7 +194,7 @@ async def test_clients_get_a_printable_gap_report_and_csv_without_identities(new
     client_user, client = await new_user("client", project["id"])
     from tests.integration.conftest import Browser
 
-    page = await Browser(ops.base_url).login(client_user["email"], "password-123")
+    page = await Browser(ops.base_url).login(client_user["email"], "quiet-lantern-42")
     try:
         printable = await page.http.get(f"/projects/{project['id']}/guideline-gaps")
         assert printable.status_code == 200
