@@ -224,33 +224,6 @@ def test_ids_free_text_and_a_key_per_item_never_flood_the_groups():
     assert {group["key"] for group in result["groups"]} == {"kind"}
 
 
-def test_nested_data_groups_by_dotted_path_and_lists_nulls_long_text_never_group():
-    rows = [AnswerRow(f"i{n}", a, v, MONDAY) for n in range(8) for a, v in zip("pq", "ab" if n < 4 else "aa")]
-    items = {f"i{n}": ItemInfo(f"i{n}", str(n), {
-        "chat": [{"role": "user", "content": "hi"}], "tags": ["x", "y"] if n % 2 else [],
-        "meta": {"lang": "en" if n < 4 else "fr", "origin": {"site": {"deep": {"deeper": "too deep"}}}},
-        "note": None, "long": ("x" * 100) if n == 0 else "short", "uid": f"id-{n}"}) for n in range(8)}
-    assert guideline_gaps({"f": ("nominal", rows)}, items)["groups"] == [
-        {"key": "meta.lang", "value": "en", "items": 4, "agreement": 0.0},
-        {"key": "meta.lang", "value": "fr", "items": 4, "agreement": 1.0},
-    ]
-
-
-def test_grouping_values_are_bounded_per_item_and_per_report():
-    from app.agreement.gaps import MAX_GROUP_KEYS, MAX_ITEM_PATHS, grouping_values
-
-    wide = {f"k{n}": n for n in range(10 * MAX_ITEM_PATHS)}
-    assert list(grouping_values(wide)) == [f"k{n}" for n in range(MAX_ITEM_PATHS)]
-    assert grouping_values({"a": {"b": {"c": {"d": 1, "e": {"f": 2}}}}, "l": [1], "n": None}) == {"a.b.c.d": 1}
-    assert grouping_values(["not", "an", "object"]) == {}
-    # Keys beyond MAX_GROUP_KEYS (and a unique key per item) are not tried: the first 50 are constant.
-    rows = [AnswerRow(f"i{n}", a, v, MONDAY) for n in range(8) for a, v in zip("pq", "ab" if n < 4 else "aa")]
-    data = {f"c{k}": "same" for k in range(MAX_GROUP_KEYS)}
-    items = {f"i{n}": ItemInfo(f"i{n}", str(n), data | {"late": "en" if n < 4 else "fr", f"own{n}": n})
-             for n in range(8)}
-    assert guideline_gaps({"f": ("nominal", rows)}, items)["groups"] == []
-
-
 # -- disputed items -------------------------------------------------------------------
 
 
