@@ -7,7 +7,7 @@ from app.agreement.models import AgreementSnapshot
 from app.coedit.models import CoeditDoc
 from app.escalations.models import Escalation
 from app.events.models import Event
-from app.items.models import Item
+from app.items.models import Item, ItemImport, ItemImportAnnotation, ItemImportRow
 from app.projects.models import Batch, BatchCounterShard, GuidelineVersion, Project
 from app.quality.models import Feedback, Standing
 from app.review.models import ReviewTask
@@ -17,5 +17,5 @@ from app.work.models import Annotation, Assignment, ThroughputBucket
 metadata = SQLModel.metadata
 
 __all__ = ["AgreementSnapshot", "ApiToken", "Annotation", "Assignment", "Batch", "BatchCounterShard", "CoeditDoc", "Comment", "Escalation", "Event",
-           "Feedback", "GuidelineVersion", "Item", "Membership", "Project", "ReviewTask", "Standing", "ThroughputBucket",
+           "Feedback", "GuidelineVersion", "Item", "ItemImport", "ItemImportAnnotation", "ItemImportRow", "Membership", "Project", "ReviewTask", "Standing", "ThroughputBucket",
            "User", "UserSession", "metadata"]
