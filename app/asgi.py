@@ -41,6 +41,7 @@ from app.runtime import wire
 from app.threads.api import ThreadsApi
 from app.threads.live import item_socket
 from app.threads.pages import ThreadPages
+from app.web.edge import checked_input
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.security_headers import add_security_headers
 from app.web.templating import template_config
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[checked_input],  # ids in range, storable text: checked once for every route
         before_send=[add_security_headers],
         openapi_config=OpenAPIConfig(title="Inkwell", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,

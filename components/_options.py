@@ -10,6 +10,7 @@ from components.base import AnswerError, ConfigError
 #: Longer option lists are not spelled out in error messages.
 _MAX_LISTED = 6
 _MAX_LISTED_CHARS = 60
+OPTION_KEYS = frozenset({"value", "label"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def _parse_option(position: int, item: Any) -> Option:
     if isinstance(item, str):
         value = label = item
     elif isinstance(item, Mapping):
+        unknown = sorted(str(key) for key in item if key not in OPTION_KEYS)
+        if unknown:
+            raise ConfigError(f"option {position}: unknown setting {', '.join(unknown)}; an option takes value and label")
         value = item.get("value")
         label = item.get("label")
         if label is None:

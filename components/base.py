@@ -22,6 +22,34 @@ class AnswerError(ValueError):
     """An answer for one field is invalid; the message is shown at the field."""
 
 
+#: What every field spec holds besides its settings (read by ``Interface.from_specs``).
+SPEC_KEYS = frozenset({"name", "type"})
+
+
+class _ReadSettings(Mapping):
+    """A field's config that remembers which settings were read: a setting that neither the base
+    class nor the component reads is a misspelling (or another type's), and refused as unknown,
+    so ops never believe a setting is on when nothing uses it. Each component only reads its keys."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self.seen: set[Any] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        self.seen.add(key)
+        return self.config[key]
+
+    def __contains__(self, key: object) -> bool:
+        self.seen.add(key)
+        return key in self.config
+
+    def __iter__(self):
+        return iter(self.config)
+
+    def __len__(self) -> int:
+        return len(self.config)
+
+
 class Component(ABC):
     """One field of a task interface, configured by ops."""
 
@@ -38,10 +66,15 @@ class Component(ABC):
                 f"field name {name!r} must start with a letter and use only a-z, 0-9 and _"
             )
         self.name = name
-        self.label = str(config.get("label") or name.replace("_", " ").capitalize())
-        self.help = str(config.get("help") or "")
-        self.required = bool(config.get("required", True))
-        self.configure(config)
+        read = _ReadSettings(config)
+        self.label = str(read.get("label") or name.replace("_", " ").capitalize())
+        self.help = str(read.get("help") or "")
+        self.required = bool(read.get("required", True))
+        self.configure(read)
+        unknown = sorted(str(key) for key in config if key not in read.seen and key not in SPEC_KEYS)
+        if unknown:
+            raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''} for a {self.type} field: "
+                              f"{', '.join(unknown)}")
 
     # -- set-up -------------------------------------------------------------
     @abstractmethod

@@ -8,8 +8,10 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 
 from app.accounts import service
+from app.accounts.bodies import Credentials, NewUser
 from app.models_base import iso
 from app.accounts.models import User
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 
@@ -22,7 +24,8 @@ class AccountsApi(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/auth/token", status_code=200, summary="Exchange email and password for a bearer token")
+    @post("/auth/token", status_code=200, summary="Exchange email and password for a bearer token",
+          operation_class=takes(Credentials))
     async def token(self, request: Request) -> dict[str, str]:
         data = await json_object(request)
         db = database(request)
@@ -33,7 +36,7 @@ class AccountsApi(Controller):
             token = await service.issue_token(session, user, name=str(data.get("name") or "api"))
         return {"token": token}
 
-    @post("/users", summary="Create a user (ops)")
+    @post("/users", summary="Create a user (ops)", operation_class=takes(NewUser))
     async def create_user(self, request: Request) -> dict[str, Any]:
         service.require_ops(request.user)
         data = await json_object(request)

@@ -6,12 +6,14 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import Parameter
 
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.agreement import service
 from app.agreement.report import gaps_for_reader
 from app.errors import Invalid
+from app.models_base import BIG_ID_MAX
 from app.projects.service import get_project, interface_of
 from app.web.requests import database
 
@@ -35,7 +37,8 @@ class AgreementApi(Controller):
 
     @get("/aggregate", summary="One label per item and field with a confidence, and the item's agreement (share of "
                                 "agreeing answer pairs): majority or dawid_skene (ops, specialist)")
-    async def aggregate(self, request: Request, project_id: int, method: str = "majority", after: int = 0,
+    async def aggregate(self, request: Request, project_id: int, method: str = "majority",
+                        after: int = Parameter(default=0, ge=0, le=BIG_ID_MAX),
                         limit: int = 1000) -> dict[str, Any]:
         if method not in service.AGGREGATION_METHODS:
             raise Invalid({"method": f"must be one of: {', '.join(service.AGGREGATION_METHODS)}"})

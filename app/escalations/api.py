@@ -8,8 +8,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from app.errors import Invalid
+from app.models_base import BIG_ID_MAX
 from app.escalations import service
+from app.escalations.bodies import Acknowledgement, NewEscalation, Resolution
 from app.projects.service import get_project
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 
@@ -18,7 +21,8 @@ class EscalationsApi(Controller):
     tags = ["escalations"]
 
     @post("/escalations", summary="Flag the item of a held task (assignment_id) or review (review_task_id) as not "
-                                  "covered by the guidelines, with a note: it goes to a specialist")
+                                  "covered by the guidelines, with a note: it goes to a specialist",
+          operation_class=takes(NewEscalation))
     async def raise_escalation(self, request: Request, project_id: int) -> Response:
         data = await json_object(request)
         async with database(request).transaction() as session:
@@ -34,7 +38,8 @@ class EscalationsApi(Controller):
                                  "your own for anyone else; ?state=open|resolved, ?after=<id> to read on")
     async def list_escalations(self, request: Request, project_id: int,
                                state_filter: str | None = Parameter(query="state", default=None),
-                               after: int | None = None, limit: int = service.LIST_LIMIT) -> dict[str, Any]:
+                               after: int | None = Parameter(default=None, ge=0, le=BIG_ID_MAX),
+                               limit: int = service.LIST_LIMIT) -> dict[str, Any]:
         async with database(request).transaction() as session:
             project = await get_project(session, project_id)
             escalations = await service.list_escalations(session, project, request.user, state_filter, after=after,
@@ -44,7 +49,8 @@ class EscalationsApi(Controller):
 
     @post("/escalations/{escalation_id:int}/resolve", status_code=200,
           summary="Decide an escalated item (specialist, ops): resolution, optional answer, optional "
-                  "clarification {guidelines, changelog} that publishes a new guideline version")
+                  "clarification {guidelines, changelog} that publishes a new guideline version",
+          operation_class=takes(Resolution))
     async def resolve(self, request: Request, project_id: int, escalation_id: int) -> dict[str, Any]:
         data = await json_object(request)
         async with database(request).transaction() as session:
@@ -56,7 +62,8 @@ class EscalationsApi(Controller):
         return {"escalation": view}
 
     @post("/guidelines/acknowledge", status_code=200,
-          summary="Confirm you read the current guideline version (contributors): needed before the next task")
+          summary="Confirm you read the current guideline version (contributors): needed before the next task",
+          operation_class=takes(Acknowledgement))
     async def acknowledge(self, request: Request, project_id: int) -> dict[str, Any]:
         data = await json_object(request)
         if "version" not in data:

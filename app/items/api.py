@@ -9,9 +9,11 @@ from litestar import Controller, Request, Response, post
 from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.items import service
+from app.items.bodies import DESCRIPTION, ITEMS, OTHER_MEDIA
 from app.errors import Invalid
 from app.items.parsing import FORMATS, ImportRejected, detect_format, parse_items
 from app.projects.service import get_project, interface_of, parse_due
+from app.web.bodies import takes
 from app.web.requests import database, read_limited
 
 
@@ -20,7 +22,8 @@ class ItemsApi(Controller):
     tags = ["items"]
 
     @post("/", summary="Import items: a JSON array, JSONL (application/x-ndjson) or CSV, all or nothing (ops)",
-          request_max_body_size=None)
+          request_max_body_size=None,
+          operation_class=takes(ITEMS, description=DESCRIPTION, other_media=OTHER_MEDIA))
     async def import_items(self, request: Request, project_id: int, batch: str | None = None,
                            due: str | None = None, format: str | None = None) -> Response[dict[str, Any]]:
         """``format`` (json, jsonl, csv, labelstudio) overrides the Content-Type."""

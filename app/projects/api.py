@@ -11,7 +11,9 @@ from app.accounts.models import Role
 from app.errors import Invalid
 from app.models_base import iso
 from app.projects import service
+from app.projects.bodies import NewMember, NewProject, ProjectChanges
 from app.projects.models import Project
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 
@@ -32,7 +34,7 @@ class ProjectsApi(Controller):
     path = "/api/v1/projects"
     tags = ["projects"]
 
-    @post("/", summary="Create a project (ops)")
+    @post("/", summary="Create a project (ops)", operation_class=takes(NewProject))
     async def create(self, request: Request) -> dict[str, Any]:
         accounts.require_ops(request.user)
         data = await json_object(request)
@@ -58,7 +60,8 @@ class ProjectsApi(Controller):
             guidelines = await service.current_guidelines(session, project)
         return project_json(project, guidelines.body if guidelines else "", for_ops=role == Role.ops)
 
-    @patch("/{project_id:int}", summary="Edit a project (ops); guidelines changes make a new version")
+    @patch("/{project_id:int}", summary="Edit a project (ops); guidelines changes make a new version",
+           operation_class=takes(ProjectChanges))
     async def edit(self, request: Request, project_id: int) -> dict[str, Any]:
         data = await json_object(request)
         async with database(request).transaction() as session:
@@ -71,7 +74,8 @@ class ProjectsApi(Controller):
             guidelines = await service.current_guidelines(session, project)
         return project_json(project, guidelines.body if guidelines else "")
 
-    @post("/{project_id:int}/members", summary="Give a user a role in the project (ops)")
+    @post("/{project_id:int}/members", summary="Give a user a role in the project (ops)",
+          operation_class=takes(NewMember))
     async def add_member(self, request: Request, project_id: int) -> dict[str, Any]:
         data = await json_object(request)
         async with database(request).transaction() as session:

@@ -11,8 +11,10 @@ from app.accounts.models import Role
 from app.errors import Invalid
 from app.projects.service import get_project
 from app.quality import standings
+from app.quality.bodies import StandingOverride
 from app.quality.models import StandingState
 from app.quality.service import override_standing
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 OVERRIDES = (StandingState.qualified, StandingState.removed, StandingState.pending_gate)
@@ -38,7 +40,8 @@ class QualityApi(Controller):
             return await standings.own_standing(session, project, request.user.id)
 
     @post("/projects/{project_id:int}/contributors/{user_id:int}/standing", status_code=200,
-          summary="Set a contributor's standing by hand, with a reason (ops): reinstate, remove, re-gate")
+          summary="Set a contributor's standing by hand, with a reason (ops): reinstate, remove, re-gate",
+          operation_class=takes(StandingOverride))
     async def override(self, request: Request, project_id: int, user_id: int) -> dict[str, Any]:
         data = await json_object(request)
         state, reason = data.get("state"), data.get("reason")

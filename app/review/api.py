@@ -10,7 +10,9 @@ from app.accounts import service as accounts
 from app.accounts.models import Role
 from app.projects.service import get_project
 from app.review import metrics, service
+from app.review.bodies import Decision
 from app.review.views import decision_json, review_json
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 
@@ -29,7 +31,8 @@ class ReviewApi(Controller):
         return Response(body, status_code=200 if body else 204)
 
     @post("/reviews/{review_id:int}/decide", status_code=200,
-          summary="approve | edit (with answer) | reject (comment required, tags from the project's taxonomy)")
+          summary="approve | edit (with answer) | reject (comment required, tags from the project's taxonomy)",
+          operation_class=takes(Decision))
     async def decide(self, request: Request, review_id: int) -> dict[str, Any]:
         data = await json_object(request)
         async with database(request).transaction() as session:

@@ -12,7 +12,9 @@ from litestar import Controller, Request, get, patch, post
 
 from app.errors import Invalid
 from app.threads import service
+from app.threads.bodies import CommentChange, NewComment
 from app.threads.access import item_access
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 
 
@@ -30,7 +32,8 @@ class ThreadsApi(Controller):
             access = await item_access(session, request.user, item_id)
             return {"comments": await service.thread(session, access, secret=secret_of(request))}
 
-    @post("/", summary="Comment on the item, or on one answer to it (annotation_id); @email mentions notify")
+    @post("/", summary="Comment on the item, or on one answer to it (annotation_id); @email mentions notify",
+          operation_class=takes(NewComment))
     async def add(self, request: Request, item_id: int) -> dict[str, Any]:
         data = await json_object(request)
         async with database(request).transaction() as session:
@@ -39,7 +42,8 @@ class ThreadsApi(Controller):
                                                 data.get("annotation_id"), secret=secret_of(request))
             return {"comment": await service.comment_view(session, access, comment, secret=secret_of(request))}
 
-    @patch("/{comment_id:int}", summary="Edit the body (author or ops) and/or resolve or reopen (staff)")
+    @patch("/{comment_id:int}", summary="Edit the body (author or ops) and/or resolve or reopen (staff)",
+           operation_class=takes(CommentChange))
     async def change(self, request: Request, item_id: int, comment_id: int) -> dict[str, Any]:
         data = await json_object(request)
         if "body" not in data and "resolved" not in data:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from app.errors import DomainError
+from app.errors import DomainError, Invalid
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,22 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     return _error_page(request, exc.status_code, exc.message, exc.extra)
 
 
+def parameter_errors(exc: HTTPException) -> dict[str, str] | None:
+    """Litestar's refusal of a path or query parameter (``?limit=abc``, ``?after=`` past its
+    maximum) as our ``{field: message}``, so every invalid input is one 422 shape."""
+    extra = exc.extra
+    if not isinstance(exc, ValidationException) or not isinstance(extra, list) or not extra:
+        return None
+    if not all(isinstance(e, dict) and e.get("source") in {"path", "query"} and "key" in e for e in extra):
+        return None
+    return {str(e["key"]): str(e.get("message") or "invalid") for e in extra}
+
+
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and not wants_json(request) and request.method == "GET":
         return Redirect(f"/login?next={request.url.path}")
+    if (errors := parameter_errors(exc)) is not None:
+        return domain_error_handler(request, Invalid(errors))
     message = exc.detail or "error"
     extra = {"details": exc.extra} if exc.extra and isinstance(exc.extra, (list, dict)) else None
     response = _error_page(request, exc.status_code, message, extra)

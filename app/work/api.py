@@ -7,8 +7,10 @@ from typing import Any
 from litestar import Controller, Request, Response, post
 
 from app.models_base import iso
+from app.web.bodies import takes
 from app.web.requests import database, json_object
 from app.work import service
+from app.work.bodies import Submission
 from app.work.service import Lease
 
 
@@ -35,7 +37,8 @@ class WorkApi(Controller):
         return Response(lease_json(lease), status_code=200)
 
     @post("/assignments/{assignment_id:int}/submit",
-          summary="Submit an answer; send Idempotency-Key so a retry is safe. 422 {errors} when invalid")
+          summary="Submit an answer; send Idempotency-Key so a retry is safe. 422 {errors} when invalid",
+          operation_class=takes(Submission))
     async def submit(self, request: Request, assignment_id: int) -> Response:
         data = await json_object(request)
         key = request.headers.get("idempotency-key")
