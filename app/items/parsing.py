@@ -32,10 +32,16 @@ import json
 import math
 import re
 import sys
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from hashlib import blake2b
+from typing import Any, BinaryIO, Collection, Iterable, Iterator, Protocol
 
+import numpy as np
+
+from app.items.reading import JsonArray, JsonSyntaxError, NotAnArray, detach, line_of_bad_utf8, text_of
+from app.web.text import unstorable_text
 from components.base import Interface
 
 FORMATS = ("json", "jsonl", "csv", "labelstudio")
@@ -50,7 +56,8 @@ EXTERNAL_ID_COLUMN = "external_id"
 #: external_id and annotator columns hold at most this many characters.
 ID_LIMIT = 200
 
-NUL_MESSAGE = "item contains a NUL character (\\u0000), which cannot be stored"
+#: A JSON escape of a UTF-16 surrogate: the only way a lone one (not valid Unicode) gets into decoded text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _NonStandardNumber(ValueError):
@@ -178,6 +185,27 @@ def detect_format(filename: str | None, content_type: str | None, body: bytes) -
 
 
 # -- parsing ------------------------------------------------------------------
+class RecordSink(Protocol):
+    """Where valid records go as they are read: a list (``parse_items``) or a spool on disk."""
+
+    def add(self, record: ItemRecord) -> None: ...
+
+    def external_ids_at(self, lines: Collection[int]) -> dict[int, str]:
+        """The external id of the record on each of ``lines`` (only records added, only lines asked)."""
+        ...
+
+
+class RecordList(list):
+    """Every record in memory: for small imports made in code (the demo seed, tests)."""
+
+    def add(self, record: ItemRecord) -> None:
+        self.append(record)
+
+    def external_ids_at(self, lines: Collection[int]) -> dict[int, str]:
+        wanted = set(lines)
+        return {r.line: r.external_id for r in self if r.line in wanted and r.external_id is not None}
+
+
 class _Problems:
     """Collects problems, keeping the first MAX_REPORTED but counting all."""
 
@@ -192,127 +220,170 @@ class _Problems:
         if len(self.kept) < MAX_REPORTED:
             self.kept.append(ImportProblem(line, message))
 
+    def only(self, line: int, message: str) -> None:
+        """A problem that makes every other one moot (the text is not JSON at all)."""
+        self.kept, self.total = [], 0
+        self.add(line, message)
+
+    def merge(self, more: list[ImportProblem]) -> None:
+        """Problems found after the pass (repeated ids), kept in line order with the rest."""
+        if more:
+            self.total += len(more)
+            self.kept = sorted(self.kept + more, key=lambda p: p.line)[:MAX_REPORTED]
+
 
 def parse_items(body: bytes, fmt: str, interface: Interface) -> list[ItemRecord]:
-    """All records of the import, or ImportRejected with every problem found."""
+    """All records of an import held in memory, or ImportRejected with every problem found."""
+    records = RecordList()
+    parse_stream(io.BytesIO(body), fmt, interface, records)
+    return records
+
+
+def parse_stream(source: BinaryIO, fmt: str, interface: Interface, sink: RecordSink) -> int:
+    """Read and check every record of ``source`` (a binary file, read from its start), handing each
+    valid one to ``sink`` as soon as it is read; return how many. Raises ImportRejected, after reading
+    everything, when anything was wrong: the sink's records must then be thrown away.
+
+    Memory stays flat with the upload's size: one piece of text, one decoded value and one record at
+    a time, and 24 bytes per external id to find repeats (``_IdLedger``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if body.startswith(_BOM):
-        body = body[len(_BOM) :]
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ImportRejected([ImportProblem(1, "not UTF-8 text")]) from None
-
-    if not text or text.isspace():
-        raise ImportRejected([ImportProblem(1, "no items found")])
-
     problems = _Problems()
-    builder = _RecordBuilder(interface, problems)
-    # One fast scan of the whole text; items are only searched when it finds one.
-    builder.check_nul = "\x00" in text or "\\u0000" in text
+    builder = _RecordBuilder(interface, problems, sink)
     unit = "line"
-    if fmt in ("json", "labelstudio"):
-        records = _parse_json(text, builder, problems, labelstudio=fmt == "labelstudio")
-        if records is None:  # syntax error: reported by physical line
-            records = []
+    malformed = False
+    try:
+        if fmt in ("json", "labelstudio"):
+            found = _parse_json(source, builder, problems, labelstudio=fmt == "labelstudio")
+            malformed = found is None  # syntax error: reported by physical line
+            unit = found or "line"
+        elif fmt == "jsonl":
+            _parse_jsonl(source, builder, problems)
         else:
-            unit = builder.unit  # "item", or "task" for a Label Studio export
-    elif fmt == "jsonl":
-        records = _parse_jsonl(text, builder, problems)
-    else:
-        records = _parse_csv(text, builder, problems)
-
+            _parse_csv(source, builder, problems)
+    except UnicodeDecodeError:
+        problems.add(line_of_bad_utf8(source), "not UTF-8 text")
+    if not malformed:
+        problems.merge(builder.duplicates())
     if problems.total:
         raise ImportRejected(problems.kept, problems.total, unit=unit)
-    if not records:
+    if not builder.count:
         raise ImportRejected([ImportProblem(1, "no items found")])
-    return records
+    return builder.count
 
 
 def _type_name(value: Any) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def _parse_json(
-    text: str, builder: "_RecordBuilder", problems: _Problems, labelstudio: bool = False
-) -> list[ItemRecord] | None:
+def _needs_text_check(raw: str) -> bool:
+    """Whether a value's JSON text could decode to text that cannot be stored (a NUL, raw or
+    escaped, or an escaped surrogate): substring scans, so clean values are never walked."""
+    return "\x00" in raw or "\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None
+
+
+def _parse_json(source: BinaryIO, builder: "_RecordBuilder", problems: _Problems,
+                labelstudio: bool = False) -> str | None:
+    """Build every entry of the array; return the unit problems are numbered by, or None after a
+    syntax error (then the only problem, by physical line).
+
+    Whether an array is a Label Studio export depends on all of its entries (``_is_labelstudio``),
+    so a JSON array not declared as one is read twice: first to decide, then to build."""
+    wanted = "Label Studio tasks" if labelstudio else "items"
+    if not labelstudio:
+        labelstudio = _labelstudio_stream(source)
+    builder.unit = "task" if labelstudio else "item"
+    build = builder.build_labelstudio if labelstudio else builder.build
+    text = text_of(source, newline="")
+    array = JsonArray(text, _DECODER)
     try:
-        document = _DECODER.decode(text)
-    except _NonStandardNumber as exc:
-        problems.add(1, str(exc))
+        for index, (value, raw) in enumerate(array.values(), start=1):
+            builder.check_text = _needs_text_check(raw)
+            build(value, index)
+    except JsonSyntaxError as exc:
+        problems.only(exc.line, f"invalid JSON: {exc.message} (column {exc.column})")
         return None
-    except json.JSONDecodeError as exc:
-        problems.add(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except NotAnArray as exc:
+        problems.only(1, f"expected a JSON array of {wanted}, got {_article(_type_name(exc.value))}")
+        return None
+    except _NonStandardNumber as exc:
+        problems.only(array.line_of(array.value_start), str(exc))
         return None
     except RecursionError:
-        problems.add(1, "invalid JSON: nested too deeply")
+        problems.only(array.line_of(array.value_start), "invalid JSON: nested too deeply")
         return None
+    except UnicodeDecodeError:  # a ValueError too, but not the decoder's: parse_stream reports it
+        raise
     except ValueError:  # an integer longer than Python converts
-        problems.add(_line_of_long_number(text), _LONG_NUMBER_MESSAGE)
+        problems.only(array.line_of(_long_number_at(array.buffer, array.value_start)), _LONG_NUMBER_MESSAGE)
         return None
-    if not isinstance(document, list):
-        wanted = "Label Studio tasks" if labelstudio else "items"
-        problems.add(1, f"expected a JSON array of {wanted}, got {_article(_type_name(document))}")
-        return None
-    builder.unit = "item"
-    build = builder.build
-    if labelstudio or _is_labelstudio(document):
-        builder.unit = "task"
-        build = builder.build_labelstudio
-    records: list[ItemRecord] = []
-    for index, obj in enumerate(document):
-        record = build(obj, index + 1)
-        if record is not None:
-            records.append(record)
-    return records
+    finally:
+        detach(text)
+    return builder.unit
+
+
+def _labelstudio_stream(source: BinaryIO) -> bool:
+    """``_is_labelstudio`` over the array's entries as they are read (False if it is not JSON)."""
+    text = text_of(source, newline="")
+    try:
+        return _is_labelstudio(value for value, _ in JsonArray(text, _DECODER).values())
+    except UnicodeDecodeError:
+        raise
+    except (JsonSyntaxError, NotAnArray, ValueError, RecursionError):  # the building pass reports it
+        return False
+    finally:
+        detach(text)
 
 
 _LONG_NUMBER_MESSAGE = f"invalid JSON: a number with more than {sys.get_int_max_str_digits()} digits"
+_LONG_NUMBER = re.compile(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1))
 
 
-def _line_of_long_number(text: str) -> int:
-    found = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
-    return text.count("\n", 0, found.start()) + 1 if found else 1
+def _long_number_at(text: str, start: int) -> int:
+    found = _LONG_NUMBER.search(text, start)
+    return found.start() if found else start
 
 
-def _parse_jsonl(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord]:
-    records: list[ItemRecord] = []
+def _parse_jsonl(source: BinaryIO, builder: "_RecordBuilder", problems: _Problems) -> None:
     build = builder.build
     loads = _DECODER.decode  # json.loads minus its per-call type checks
     decode_error = json.JSONDecodeError
     bad_number = _NonStandardNumber
     first_content_line = 0
-    # split("\n") rather than splitlines(): U+2028 etc. may legally sit inside JSON strings.
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw or raw.isspace():
-            continue
-        if not first_content_line:
-            first_content_line = number
-        try:
-            obj = loads(raw)
-        except decode_error as exc:
-            message = f"invalid JSON: {exc.msg} (column {exc.colno})"
-            if number == first_content_line and raw.lstrip().startswith("["):
-                message += "; this looks like a JSON array, upload it as .json"
-            problems.add(number, message)
-            continue
-        except bad_number as exc:
-            problems.add(number, str(exc))
-            continue
-        except RecursionError:
-            problems.add(number, "invalid JSON: nested too deeply")
-            continue
-        except ValueError:  # an integer longer than Python converts
-            problems.add(number, _LONG_NUMBER_MESSAGE)
-            continue
-        record = build(obj, number)
-        if record is not None:
-            records.append(record)
-    return records
+    # Lines end at "\n" only: U+2028 etc. may legally sit inside JSON strings.
+    text = text_of(source, newline="\n")
+    try:
+        for number, raw in enumerate(text, start=1):
+            if raw[-1:] == "\n":  # the line's end is not part of its JSON (an unclosed string ends there)
+                raw = raw[:-1]
+            if not raw or raw.isspace():
+                continue
+            if not first_content_line:
+                first_content_line = number
+            try:
+                obj = loads(raw)
+            except decode_error as exc:
+                message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+                if number == first_content_line and raw.lstrip().startswith("["):
+                    message += "; this looks like a JSON array, upload it as .json"
+                problems.add(number, message)
+                continue
+            except bad_number as exc:
+                problems.add(number, str(exc))
+                continue
+            except RecursionError:
+                problems.add(number, "invalid JSON: nested too deeply")
+                continue
+            except ValueError:  # an integer longer than Python converts
+                problems.add(number, _LONG_NUMBER_MESSAGE)
+                continue
+            builder.check_text = _needs_text_check(raw)
+            build(obj, number)
+    finally:
+        detach(text)
 
 
-def _csv_rows(text: str, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(text: io.TextIOBase, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, cells) of every non-blank CSV row; malformed rows are reported.
 
     csv.reader rather than DictReader: it yields blank lines as [] so each row
@@ -321,7 +392,7 @@ def _csv_rows(text: str, problems: _Problems) -> Iterator[tuple[int, list[str]]]
     """
     # strict: an unbalanced quote is an error rather than a cell that silently
     # swallows every following row.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(text, strict=True)
     previous_end = 0
     while True:
         line = previous_end + 1
@@ -344,12 +415,19 @@ def _csv_rows(text: str, problems: _Problems) -> Iterator[tuple[int, list[str]]]
             yield line, row
 
 
-def _parse_csv(text: str, builder: "_RecordBuilder", problems: _Problems) -> list[ItemRecord]:
-    records: list[ItemRecord] = []
+def _parse_csv(source: BinaryIO, builder: "_RecordBuilder", problems: _Problems) -> None:
+    text = text_of(source, newline="")
+    try:
+        _csv_records(text, builder, problems)
+    finally:
+        detach(text)
+
+
+def _csv_records(text: io.TextIOBase, builder: "_RecordBuilder", problems: _Problems) -> None:
     rows = _csv_rows(text, problems)
     first = next(rows, None)
     if first is None:
-        return records
+        return
     header_line, header = first
     columns = [cell.strip() for cell in header]
     seen_columns: set[str] = set()
@@ -362,8 +440,6 @@ def _parse_csv(text: str, builder: "_RecordBuilder", problems: _Problems) -> lis
     id_index = columns.index(EXTERNAL_ID_COLUMN) if EXTERNAL_ID_COLUMN in columns else -1
     data_columns = [(i, c) for i, c in enumerate(columns) if i != id_index]
     width = len(columns)
-    seen_ids = builder.seen_ids
-    check_nul = builder.check_nul
 
     for line, row in rows:
         if len(row) > width:
@@ -375,32 +451,57 @@ def _parse_csv(text: str, builder: "_RecordBuilder", problems: _Problems) -> lis
         if not any(value and not value.isspace() for value in data.values()):
             problems.add(line, "item data is empty")
             continue
-        if check_nul and _has_nul(row):
-            problems.add(line, NUL_MESSAGE)
+        # Cells decoded from UTF-8 hold no surrogate; only a NUL needs the full check.
+        if any("\x00" in cell for cell in row) and (problem := _unstorable(row)):
+            problems.add(line, problem)
             continue
         external_id = (row[id_index].strip() or None) if id_index != -1 else None
         if external_id is not None and len(external_id) > ID_LIMIT:
             problems.add(line, f"external_id is longer than {ID_LIMIT} characters")
             continue
-        if external_id is not None:
-            first_line = seen_ids.get(external_id)
-            if first_line is not None:
-                problems.add(line, f"duplicate external_id {external_id!r} (first on line {first_line})")
-                continue
-            seen_ids[external_id] = line
-        records.append(ItemRecord(line, data, external_id, None, None, []))
-    return records
+        builder.accept(ItemRecord(line, data, external_id, None, None, []))
 
 
-def _has_nul(value: Any) -> bool:
-    """Whether a decoded JSON value holds U+0000 anywhere (PostgreSQL cannot store it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _unstorable(value: Any) -> str | None:
+    """Why a decoded value cannot be stored (a NUL, which PostgreSQL refuses, or a lone
+    surrogate, which no database can encode), or None."""
+    problems = unstorable_text(value)
+    return f"item {next(iter(problems.values()))}" if problems else None
+
+
+class _IdLedger:
+    """Which external ids of an upload repeat, in 24 bytes an id.
+
+    A dict of a million ids took ~250 MB; this keeps a 128-bit BLAKE2 digest and the line of each
+    id, sorted once at the end (numpy). A digest match is confirmed on the ids themselves
+    (``RecordSink.external_ids_at``) before it is reported, so a collision refuses nothing."""
+
+    __slots__ = ("digests", "lines")
+
+    def __init__(self) -> None:
+        self.digests = bytearray()
+        self.lines = array("q")
+
+    def add(self, external_id: str, line: int) -> None:
+        self.digests += blake2b(external_id.encode(), digest_size=16).digest()
+        self.lines.append(line)
+
+    def repeats(self) -> list[tuple[int, int]]:
+        """(line, line of the first use) for every later use of an id seen before."""
+        if len(self.lines) < 2:
+            return []
+        keys = np.frombuffer(self.digests, dtype="<u8").reshape(-1, 2)
+        order = np.lexsort((keys[:, 1], keys[:, 0]))  # stable: equal digests stay in line order
+        ordered = keys[order]
+        same = (ordered[1:] == ordered[:-1]).all(axis=1)
+        lines = np.frombuffer(self.lines, dtype=np.int64)[order]
+        found: list[tuple[int, int]] = []
+        first = 0
+        for position in np.flatnonzero(same).tolist():
+            if position == 0 or not same[position - 1]:
+                first = int(lines[position])
+            found.append((int(lines[position + 1]), first))
+        return found
 
 
 def _article(noun: str) -> str:
@@ -410,28 +511,53 @@ def _article(noun: str) -> str:
 class _RecordBuilder:
     """Turns one decoded JSON value into an ItemRecord, reporting its problems."""
 
-    __slots__ = ("interface", "problems", "seen_ids", "unit", "check_nul")
+    __slots__ = ("interface", "problems", "sink", "ledger", "count", "unit", "check_text")
 
-    def __init__(self, interface: Interface, problems: _Problems):
+    def __init__(self, interface: Interface, problems: _Problems, sink: RecordSink):
         self.interface = interface
         self.problems = problems
-        self.seen_ids: dict[str, int] = {}
+        self.sink = sink
+        self.ledger = _IdLedger()
+        self.count = 0
         self.unit = "line"
-        self.check_nul = False
+        #: whether the value being built may hold text that cannot be stored (``_needs_text_check``)
+        self.check_text = False
 
-    def build(self, obj: Any, line: int) -> ItemRecord | None:
+    def accept(self, record: ItemRecord) -> None:
+        """A valid record: to the sink, its external id to the ledger."""
+        self.count += 1
+        if record.external_id is not None:
+            self.ledger.add(record.external_id, record.line)
+        self.sink.add(record)
+
+    def duplicates(self) -> list[ImportProblem]:
+        """A problem on every later line that reuses an external id of the upload."""
+        repeats = self.ledger.repeats()
+        if not repeats:
+            return []
+        ids = self.sink.external_ids_at({line for pair in repeats for line in pair})
+        return [ImportProblem(line, f"duplicate external_id {ids[line]!r} (first on {self.unit} {first})")
+                for line, first in repeats if ids.get(line) is not None and ids.get(line) == ids.get(first)]
+
+    def _refused_text(self, obj: Any, line: int) -> bool:
+        problem = _unstorable(obj) if self.check_text else None
+        if problem is not None:
+            self.problems.add(line, problem)
+        return problem is not None
+
+    def build(self, obj: Any, line: int) -> None:
         if type(obj) is not dict:
             self.problems.add(line, f"item must be a JSON object, got {_article(_type_name(obj))}")
-            return None
-        if self.check_nul and _has_nul(obj):
-            self.problems.add(line, NUL_MESSAGE)
-            return None
-        if "data" in obj:
-            return self._wrapper(obj, line)
-        if not obj:
+        elif self._refused_text(obj, line):
+            pass
+        elif "data" in obj:
+            record = self._wrapper(obj, line)
+            if record is not None:
+                self.accept(record)
+        elif not obj:
             self.problems.add(line, "item data is empty")
-            return None
-        return ItemRecord(line, obj, None, None, None, [])
+        else:
+            self.accept(ItemRecord(line, obj, None, None, None, []))
 
     def _wrapper(self, obj: dict, line: int) -> ItemRecord | None:
         """A line with "data" takes only the documented keys: anything else would be lost."""
@@ -465,20 +591,9 @@ class _RecordBuilder:
             else:
                 annotations = self._annotations(raw_annotations, line)
 
-        self._remember_external_id(external_id, line)
         if self.problems.total != before:
             return None
         return ItemRecord(line, data, external_id, gold, explanation, annotations)
-
-    def _remember_external_id(self, external_id: str | None, line: int) -> None:
-        """An external id names one item of the upload: a second use is a problem at its line."""
-        if external_id is None:
-            return
-        first = self.seen_ids.get(external_id)
-        if first is not None:
-            self.problems.add(line, f"duplicate external_id {external_id!r} (first on {self.unit} {first})")
-        else:
-            self.seen_ids[external_id] = line
 
     def _external_id(self, value: Any, line: int) -> str | None:
         if value is None:
@@ -554,14 +669,13 @@ class _RecordBuilder:
 
 
     # -- Label Studio -------------------------------------------------------
-    def build_labelstudio(self, obj: Any, line: int) -> ItemRecord | None:
+    def build_labelstudio(self, obj: Any, line: int) -> None:
         """One task of a Label Studio JSON export; ``line`` is its 1-based index."""
         add = self.problems.add
         if type(obj) is not dict:
             add(line, f"task must be a JSON object, got {_article(_type_name(obj))}")
             return None
-        if self.check_nul and _has_nul(obj):
-            add(line, NUL_MESSAGE)
+        if self._refused_text(obj, line):
             return None
         data = obj.get("data")
         if type(data) is not dict:
@@ -583,10 +697,8 @@ class _RecordBuilder:
         elif raw:
             annotations = self._labelstudio_annotations(raw, line)
 
-        self._remember_external_id(external_id, line)
-        if self.problems.total != before:
-            return None
-        return ItemRecord(line, data, external_id, None, None, annotations)
+        if self.problems.total == before:
+            self.accept(ItemRecord(line, data, external_id, None, None, annotations))
 
     def _labelstudio_annotations(self, raw: list, line: int) -> list[PriorAnnotation]:
         add = self.problems.add
@@ -688,7 +800,7 @@ class _Refused:
     message: str
 
 
-def _is_labelstudio(document: list) -> bool:
+def _is_labelstudio(document: Iterable[Any]) -> bool:
     """Whether a JSON array is a Label Studio export rather than Inkwell items.
 
     Yes when an object has a "data" object and an "annotations" list holding an
@@ -696,8 +808,9 @@ def _is_labelstudio(document: list) -> bool:
     every object has a "data" object, an "annotations" list and Label Studio's
     task keys (an export of tasks nobody annotated yet).
     """
-    every_task = bool(document)
+    every_task = None
     for obj in document:
+        every_task = True if every_task is None else every_task
         if type(obj) is not dict or type(obj.get("data")) is not dict or type(obj.get("annotations")) is not list:
             every_task = False
             continue
@@ -705,7 +818,7 @@ def _is_labelstudio(document: list) -> bool:
             return True
         if obj.keys().isdisjoint(_LS_TASK_KEYS):
             every_task = False
-    return every_task
+    return bool(every_task)
 
 
 def _labelstudio_annotator(completed_by: Any) -> str | None:

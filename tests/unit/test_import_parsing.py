@@ -661,3 +661,77 @@ def test_the_labelstudio_fixture_reads_as_six_tasks_by_three_annotators():
     assert [[a.answer["confidence"] for a in r.annotations] for r in records] == [
         [5, 4, 5], [5, 4, 3], [3, 2, 2], [2, 3, 3], [5, 5, 4], [4, 5, 2],
     ]
+
+
+# -- reading a piece at a time ---------------------------------------------------------
+@pytest.fixture
+def tiny_pieces(monkeypatch):
+    """Read JSON arrays 7 characters at a time, so every value straddles pieces."""
+    from app.items.reading import JsonArray
+
+    monkeypatch.setattr(JsonArray, "PIECE", 7)
+
+
+def test_a_json_array_read_in_pieces_gives_every_item(interface, tiny_pieces):
+    items = [{"text": "x" * 50, "n": 123456789, "f": -1.5e-7, "ok": True, "none": None, "deep": [[{"a": "é\\n"}]]},
+             {"data": {"text": "wrapped"}, "external_id": 12345678901234},
+             {"text": "line\u2028separator and \"quotes\""}]
+    body = json.dumps(items, indent=3, ensure_ascii=False).encode()
+
+    records = parse_items(body, "json", interface)
+
+    assert [r.data for r in records] == [items[0], {"text": "wrapped"}, items[2]]
+    assert records[1].external_id == "12345678901234"
+
+
+def test_a_syntax_error_after_many_pieces_is_reported_on_its_line_and_column(interface, tiny_pieces):
+    body = ("[\n" + ",\n".join(json.dumps({"text": f"item {i}"}) for i in range(40)) + ',\n  {"text": oops}\n]').encode()
+
+    [(line, message)] = problems(rejected(body, "json", interface))
+
+    assert line == 42
+    assert message == "invalid JSON: Expecting value (column 12)"  # as json.loads says
+
+
+@pytest.mark.parametrize("body,expected", [
+    (b'[{"a": 1} {"b": 2}]', "invalid JSON: Expecting ',' delimiter (column 11)"),
+    (b'[{"a": 1}] [2]', "invalid JSON: Extra data (column 12)"),
+    (b'[{"a": 1},', "invalid JSON: Expecting value (column 11)"),
+    (b'[{"a": "never closed}]', "invalid JSON: Unterminated string starting at (column 8)"),
+])
+def test_broken_arrays_say_where(interface, tiny_pieces, body, expected):
+    assert problems(rejected(body, "json", interface)) == [(1, expected)]
+
+
+def test_bytes_that_are_not_utf8_are_reported_on_their_line(interface):
+    body = jsonl({"text": "fine"}, {"text": "fine too"}) + b'\n{"text": "caf\xe9"}\n'
+
+    assert problems(rejected(body, "jsonl", interface)) == [(3, "not UTF-8 text")]
+
+
+def test_repeated_ids_among_many_are_all_found_with_their_first_line(interface):
+    lines = [{"data": {"text": f"t{i}"}, "external_id": f"id-{i % 5000}"} for i in range(5003)]
+
+    exc = rejected(jsonl(*lines), "jsonl", interface)
+
+    assert problems(exc) == [(5001, "duplicate external_id 'id-0' (first on line 1)"),
+                             (5002, "duplicate external_id 'id-1' (first on line 2)"),
+                             (5003, "duplicate external_id 'id-2' (first on line 3)")]
+
+
+def test_repeated_ids_are_reported_in_line_order_among_other_problems(interface):
+    body = jsonl({"data": {"text": "a"}, "external_id": "x"}, {"data": {"text": "b"}, "external_id": "x"},
+                 {"data": {}}, {"data": {"text": "c"}, "external_id": "x"})
+    assert problems(rejected(body, "jsonl", interface)) == [
+        (2, "duplicate external_id 'x' (first on line 1)"),
+        (3, "item data is empty"),
+        (4, "duplicate external_id 'x' (first on line 1)"),
+    ]
+
+
+def test_lone_surrogates_are_refused_where_they_are(interface, tiny_pieces):
+    message = "item contains a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+    jsonl_body = b'{"text": "fine \\ud83d\\ude00"}\n{"text": "\\ud800 alone"}\n{"data": {"t": 1}, "explanation": "\\uDFFF"}\n'
+    assert problems(rejected(jsonl_body, "jsonl", interface)) == [(2, message), (3, message)]
+    array_body = b'[{"text": "fine"},\n {"text": "x\\udc00"}]'
+    assert problems(rejected(array_body, "json", interface)) == [(2, message)]
