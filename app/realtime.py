@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Hashable, Iterable
 
 from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
@@ -104,6 +104,7 @@ class SerialRedisBackend(RedisChannelsPubSubBackend):
         self._down_at = 0.0
         #: Called once Redis is back and every channel is subscribed again.
         self.on_restored: list[Callable[[], None]] = []
+        self._resync_renders: dict[Hashable, asyncio.Future] = {}
 
     @property
     def redis(self) -> Redis:
@@ -166,6 +167,18 @@ class SerialRedisBackend(RedisChannelsPubSubBackend):
         except REDIS_ERRORS as error:
             self._lost(error)
             return None
+
+    async def shared_snapshot(self, key: Hashable, render: Callable[[], Awaitable[bytes | None]]) -> bytes | None:
+        """One render for every socket asking with the same key at once: after a recovery a thousand
+        sockets on one board need the same fresh bytes, and rendering it a thousand times took
+        seconds. Every render shared here began after the listener reconnected, so after every socket
+        handed RESYNC had subscribed: nothing committed since escapes it."""
+        shared = self._resync_renders.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(render())
+            self._resync_renders[key] = shared
+            shared.add_done_callback(lambda _: self._resync_renders.pop(key, None))
+        return await asyncio.shield(shared)
 
     async def stream_events(self):
         """Every message on the channels this process wants, for as long as the plugin runs."""
@@ -356,14 +369,20 @@ class Publisher:
 
 
 async def stream(socket: WebSocket, channels: ChannelsPlugin, channel: str,
-                 snapshot: Callable[[], Awaitable[bytes | None]], forward: Callable[[bytes], Awaitable[None]]) -> None:
+                 snapshot: Callable[[], Awaitable[bytes | None]], forward: Callable[[bytes], Awaitable[None]],
+                 *, snapshot_key: Hashable) -> None:
     """Serve one socket: subscribe first, then send the full snapshot (so nothing between the two
     is missed), then forward every message until the client goes away; a fresh snapshot again
-    whenever the channels come back from a Redis outage (``RESYNC``)."""
+    whenever the channels come back from a Redis outage (``RESYNC``), rendered once for all the
+    sockets whose snapshot has the same ``snapshot_key``."""
 
     async def deliver(message: bytes) -> None:
         if message == RESYNC:
-            message = await snapshot()
+            try:
+                message = await channels._backend.shared_snapshot(snapshot_key, snapshot)
+            except Exception:  # the next change pushes again
+                log.exception("snapshot after the Redis outage failed for %s", channel)
+                return
             if message is None:
                 return
         await forward(message)

@@ -92,4 +92,5 @@ async def board_socket(socket: WebSocket, project_id: int, channels: ChannelsPlu
         rendered = await publisher.renderers["board"](project_id)
         return rendered[view] if rendered else None
 
-    await stream(socket, channels, publisher.channel(view, project_id), snapshot, forward)
+    await stream(socket, channels, publisher.channel(view, project_id), snapshot, forward,
+                 snapshot_key=(view, project_id))

@@ -73,4 +73,5 @@ async def me_socket(socket: WebSocket, channels: ChannelsPlugin, project: int | 
         return rendered["person"] if rendered else None
 
     publisher = socket.app.state.publisher
-    await stream(socket, channels, publisher.channel("person", (socket.user.id, project)), snapshot, forward)
+    await stream(socket, channels, publisher.channel("person", (socket.user.id, project)), snapshot, forward,
+                 snapshot_key=("person", socket.user.id, project))

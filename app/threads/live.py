@@ -108,4 +108,5 @@ async def item_socket(socket: WebSocket, item_id: int, channels: ChannelsPlugin)
         signal = await publisher.renderers["item"](item_id)
         return signal["item"] if signal else None
 
-    await stream(socket, channels, publisher.channel("item", item_id), snapshot, forward)
+    await stream(socket, channels, publisher.channel("item", item_id), snapshot, forward,
+                 snapshot_key=("item", item_id))
