@@ -37,8 +37,8 @@ from app.quality import config as quality_config
 from app.quality import gold_supply
 from app.quality import service as quality
 from app.review import service as review
-from app.work.models import (ANNOTATE, BUCKET_SHARDS, FIX, GOLD, Annotation, Assignment, AssignmentState, ReviewStatus,
-                              ThroughputBucket)
+from app.work.models import (ANNOTATE, BENCHMARK, BUCKET_SHARDS, FIX, GOLD, RECALIBRATION, Annotation, Assignment,
+                              AssignmentState, ReviewStatus, ThroughputBucket)
 
 WORKER_ROLES = (Role.contributor, Role.ops)
 IDEMPOTENCY_KEY_LIMIT = 200  # the column's length
@@ -133,7 +133,7 @@ _NEW_ASSIGNMENT = insert_row(Assignment.__table__, returning=(Assignment.id,))
 
 _ASSIGNMENT_COLUMNS = (Assignment.id, Assignment.user_id, Assignment.project_id, Assignment.batch_id,
                        Assignment.item_id, Assignment.stage, Assignment.round, Assignment.slot, Assignment.state,
-                       Assignment.leased_at)
+                       Assignment.leased_at, Assignment.expires_at)
 _ASSIGNMENT_PART = Part("AssignmentRow", _ASSIGNMENT_COLUMNS, "a_")
 _PROJECT_PART = Part("ProjectRow", list(Project.__table__.c), "p_")
 _ITEM_PART = Part("ItemRow", [Item.id, Item.data, Item.is_gold, Item.gold_answer, Item.gold_explanation,
@@ -239,6 +239,8 @@ async def next_lease(session: AsyncSession, project_id: int, user: User, now: da
     # job next runs (the context says whether there is one).
     if project.expired_waiting:
         await reclaim_expired(session, now, project_id=project_id)
+        if standing is not None and standing.state in gold_supply.ROUND_STAGES:  # an expiry may have ended the round
+            standing = await quality.standing_for(session, project_id, user.id)  # read afresh, after the flush
     if standing is not None:
         choice = await quality.route(session, project, standing, now)
         if choice.stage is not None:
@@ -347,8 +349,10 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         if idempotency_key and existing.idempotency_key == idempotency_key:
             return Submission(existing, replayed=True)
         raise Conflict("this task was already submitted")
-    if assignment.state != AssignmentState.leased:
+    if assignment.state not in (AssignmentState.leased, AssignmentState.expired):
         raise Conflict(f"this lease was {assignment.state}; ask for the next task")
+    if assignment.state == AssignmentState.expired or assignment.expires_at <= now:
+        await _late(session, assignment, user)
     interface = interface_of(project)
     clean, errors = interface.validate_answer(answer)
     if errors:
@@ -384,6 +388,40 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
         _bump_batch(session, assignment.batch_id, user.id, now, leases_active=-1, annotations_submitted=1,
                           items_completed=1 if complete and not reopened else 0, items_queued=reopened)
     return Submission(annotation, replayed=False)
+
+
+#: A lease that ran out and was reclaimed takes its slot back, unless someone else holds it now.
+_RETAKE_SLOT = Prepared(
+    update(Item).where(Item.id == bindparam("item_id"), Item.open_slots > 0,
+                       ~exists().where(Assignment.item_id == Item.id, Assignment.stage == ANNOTATE,
+                                       Assignment.round == 0, Assignment.slot == bindparam("slot"),
+                                       or_(Assignment.state == AssignmentState.leased,
+                                           Assignment.state == AssignmentState.submitted)))
+    .values(open_slots=Item.open_slots - 1).returning(Item.open_slots))
+#: Tasks whose expiry hands them on by definition: a benchmark or recalibration task counts as
+#: unanswered in its round, a returned answer goes to anyone qualified.
+HANDED_ON_AT_EXPIRY = (BENCHMARK, RECALIBRATION, FIX)
+
+
+async def _late(session: AsyncSession, assignment, user: User) -> None:
+    """The one rule for a submit after the lease ran out, the same whether or not the reclaim job has
+    run: the answer is taken while nobody else was given the task's slot; once someone was, 409
+    ``lease_expired``. A production slot that the reclaim reopened is taken back (and the counters
+    come out as if the lease had never expired); a gold check's slot is the person's own."""
+    if assignment.stage in HANDED_ON_AT_EXPIRY:
+        raise _lease_expired()
+    if assignment.state != AssignmentState.expired or assignment.stage != ANNOTATE:
+        return  # not reclaimed yet (the slot is still this lease's), or a gold check (the slot is the person's)
+    open_slots = await _RETAKE_SLOT.scalar(session, item_id=assignment.item_id, slot=assignment.slot)
+    if open_slots is None:
+        raise _lease_expired()
+    _bump_batch(session, assignment.batch_id, user.id, None, leases_active=1, leases_expired=-1,
+                items_queued=-1 if open_slots == 0 else 0)
+
+
+def _lease_expired() -> Conflict:
+    return Conflict("this task's lease expired and the task was handed on, so the answer was not saved; "
+                    "ask for the next task", reason="lease_expired")
 
 
 async def _review_route(session: AsyncSession, project: Project, assignment, annotation: NewAnswer) -> int | None:
