@@ -133,3 +133,27 @@ async def test_ops_set_the_reuse_policies_on_the_quality_page(browser, new_proje
     assert quality["gold"]["recalibration_reuse_seen_gold"] is False
     assert 'name="benchmark-reuse_seen_gold" type="checkbox" value="on" checked' in (
         await browser.get(f"/projects/{pid}/quality")).text
+
+
+async def test_many_contributors_failing_and_retrying_at_once_never_see_a_500(ops, quick_user):
+    """The load case from the report: people failing the benchmark and asking again at the same time."""
+    import asyncio
+
+    pid = await project_with_gold(ops, gold=2, benchmark=RETRY_AT_ONCE | {"reuse_seen_gold": True})
+    people = [api for _, api in [await quick_user("contributor", pid, qualified=False) for _ in range(8)]]
+
+    async def fail_then_retry(api) -> list[int]:
+        statuses = []
+        for _ in range(3):  # answer wrong three rounds running: the third reuses an item seen before
+            lease = await api.post(f"/projects/{pid}/next")
+            statuses.append(lease.status_code)
+            if lease.status_code != 200:
+                break
+            done = await api.post(f"/assignments/{lease.json()['assignment']['id']}/submit",
+                                  json={"answer": {"sentiment": "neg"}})
+            statuses.append(done.status_code)
+        return statuses
+
+    results = await asyncio.gather(*(fail_then_retry(api) for api in people))
+    assert all(status in (200, 201) for statuses in results for status in statuses), results
+    assert all(len(statuses) == 6 for statuses in results)
