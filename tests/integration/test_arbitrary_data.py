@@ -32,8 +32,8 @@ text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size
 scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
            | st.floats(allow_nan=False, allow_infinity=False) | text
            | st.sampled_from([SCRIPT, "x" * 5_000, "", "0", "true", "null", "ünïcødé ✓ 漢字 🙂"]))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                           max_leaves=12)
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12)
 #: A plain data object: keys the import treats as special on a line (``data``, ``annotations``...) are another matter.
 item_data = st.dictionaries(text.filter(lambda key: key not in WRAPPER_KEYS), json_values, min_size=1, max_size=5)
 sentiments = st.sampled_from(["pos", "neg", "neu"])
@@ -80,8 +80,8 @@ def assert_escaped(name: str, html: str) -> None:
 @given(lines=projects())
 async def test_every_read_route_survives_arbitrary_item_data(lines, ops, browser, people, db, settings, ws_url):
     project = await ops.ok("POST", "/projects", json={
-        "name": "Arbitrary data", "purpose": "Any JSON", "guidelines": "# Label it", "overlap": 2, "interface": SENTIMENT_INTERFACE,
-        "quality": QUIET_QUALITY, "review": REVIEW})
+        "name": "Arbitrary data", "purpose": "Any JSON", "guidelines": "# Label it", "overlap": 2,
+        "interface": SENTIMENT_INTERFACE, "quality": QUIET_QUALITY, "review": REVIEW})
     pid = project["id"]
     imported = await ops.ok("POST", f"/projects/{pid}/items", json=lines)
     assert imported["annotations"] == 4
@@ -119,7 +119,8 @@ async def test_every_read_route_survives_arbitrary_item_data(lines, ops, browser
              (browser, f"/projects/{pid}/agreement"), (browser, f"/projects/{pid}/guideline-gaps"),
              (client_page, f"/projects/{pid}/guideline-gaps"), (browser, f"/projects/{pid}/guideline-gaps.csv"),
              (browser, f"/projects/{pid}/export.jsonl"), (contributor_page, f"/projects/{pid}/work/"),
-             (contributor_page, f"/items/{held['assignment']['item']['id']}/thread"), (reviewer_page, f"/projects/{pid}/review/"),
+             (contributor_page, f"/items/{held['assignment']['item']['id']}/thread"),
+             (reviewer_page, f"/projects/{pid}/review/"),
              (reviewer_page, f"/projects/{pid}/review/{review['id']}")]
     for page, path in pages:
         response = await page.get(path)
