@@ -14,7 +14,10 @@ from litestar.static_files import create_static_files_router
 
 from app.accounts.api import AccountsApi
 from app.accounts.auth import PUBLIC_PATHS, AuthMiddleware
+from app.accounts.account_pages import AccessPages
 from app.accounts.pages import AccountPages
+from app.accounts.throttle import SignInThrottle
+from app.accounts.tokens_api import AccessApi
 from app.agreement.api import AgreementApi
 from app.agreement.pages import AgreementPages
 from app.board.api import BoardApi
@@ -61,11 +64,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies, cookie_samesite="lax",
                       exclude=["/api/"])
 
-    def on_startup(app: Litestar) -> None:
-        db, publisher = wire(settings, channels, app.template_engine)
+    async def on_startup(app: Litestar) -> None:
+        db, publisher, revocations = wire(settings, channels, app.template_engine)
         app.state.settings = settings
         app.state.db = db
         app.state.publisher = publisher
+        app.state.revocations = revocations
+        app.state.sign_in_throttle = SignInThrottle(settings)
+        await revocations.start()
         app.state.jobs = JobRunner(db, settings)
         app.state.jobs.start()
         # Everything loaded so far lives as long as the process: leave it out of the collector's
@@ -74,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.freeze()
 
     async def on_shutdown(app: Litestar) -> None:
+        await app.state.revocations.stop()
         await app.state.jobs.stop()
         await app.state.publisher.drain()
         await app.state.db.dispose()
@@ -82,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             healthz, readyz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
             ReviewApi, ReviewPages, doc_socket, open_reviews, AgreementApi, AgreementPages,
-            AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
+            AccessApi, AccessPages, AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,
             EscalationsApi, EscalationPages,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),

@@ -99,7 +99,7 @@ async def seed(force: bool) -> None:
 
 @main.group()
 def users() -> None:
-    """Add users and reset passwords."""
+    """Add, deactivate and reactivate users; reset passwords."""
 
 
 @users.command("add")
@@ -129,23 +129,55 @@ async def users_add(email: str, name: str, role: str, password: str | None) -> N
 @click.option("--password", default=None, help="generated and printed when omitted")
 @run_async
 async def users_set_password(email: str, password: str | None) -> None:
-    from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+    """Reset a password; every session and API token of the user ends."""
+    from app.accounts.access import change_password, checked_password_hash
     from app.accounts.service import get_user_by_email
     from app.errors import DomainError
     from app.runtime import standalone_runtime
 
     password = password or secrets.token_urlsafe(12)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        fail(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     async with standalone_runtime() as runtime:
         try:
             async with runtime.db.transaction() as session:
                 user = await get_user_by_email(session, email)
-                user.password_hash = hash_password(password)
-                session.add(user)
+            password_hash = await checked_password_hash(user, password, field="password")
+            async with runtime.db.transaction() as session:
+                changed = await change_password(session, user, password_hash, actor_id=None)
+        except DomainError as exc:
+            fail(f"{exc.message} {exc.extra.get('errors', '')}".strip())
+    click.echo(f"password for {email}: {password} ({changed.sessions_ended} sessions ended, "
+               f"{changed.tokens_revoked} API tokens revoked)")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@run_async
+async def users_deactivate(email: str) -> None:
+    """Refuse the user's sign-in and end every session and API token they have, on every process."""
+    await _set_active(email, False)
+
+
+@users.command("reactivate")
+@click.argument("email")
+@run_async
+async def users_reactivate(email: str) -> None:
+    """Let a deactivated user sign in again (their old sessions and tokens stay ended)."""
+    await _set_active(email, True)
+
+
+async def _set_active(email: str, active: bool) -> None:
+    from app.accounts.access import set_active
+    from app.accounts.service import get_user_by_email
+    from app.errors import DomainError
+    from app.runtime import standalone_runtime
+
+    async with standalone_runtime() as runtime:
+        try:
+            async with runtime.db.transaction() as session:
+                user = await set_active(session, (await get_user_by_email(session, email)).id, active, actor=None)
         except DomainError as exc:
             fail(exc.message)
-    click.echo(f"password for {email}: {password}")
+    click.echo(f"{user.email} is {'active' if active else 'deactivated'}")
 
 
 @main.group()
@@ -169,6 +201,47 @@ async def tokens_issue(email: str, name: str) -> None:
         except DomainError as exc:
             fail(exc.message)
     click.echo(token)
+
+
+@tokens.command("list")
+@click.option("--email", required=True)
+@run_async
+async def tokens_list(email: str) -> None:
+    """The user's live API tokens: id, name, created, last used (to the hour). Never the secrets."""
+    from app.accounts.access import live_tokens
+    from app.accounts.service import get_user_by_email
+    from app.errors import DomainError
+    from app.models_base import iso
+    from app.runtime import standalone_runtime
+
+    async with standalone_runtime() as runtime:
+        try:
+            async with runtime.db.transaction() as session:
+                found = await live_tokens(session, (await get_user_by_email(session, email)).id)
+        except DomainError as exc:
+            fail(exc.message)
+    if not found:
+        click.echo(f"{email} has no live tokens")
+    for token in found:
+        click.echo(f"{token.id}\t{token.name}\tcreated {iso(token.created_at)}\tlast used {iso(token.last_used_at) or 'never'}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@run_async
+async def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by id (see 'inkwell tokens list'); refused from the next request on every process."""
+    from app.accounts.access import revoke_token
+    from app.errors import DomainError
+    from app.runtime import standalone_runtime
+
+    async with standalone_runtime() as runtime:
+        try:
+            async with runtime.db.transaction() as session:
+                token = await revoke_token(session, token_id, actor=None)
+        except DomainError as exc:
+            fail(exc.message)
+    click.echo(f"token {token.id} ({token.name}) revoked")
 
 
 @main.group()
@@ -211,29 +284,27 @@ async def members_add(project_id: int, email: str, role: str, level: int) -> Non
 @run_async
 async def import_items(project_id: int, batch: str | None, fmt: str | None, due: str | None, actor_email: str | None,
                        path: Path) -> None:
-    """Import items from a JSON array, JSONL or CSV file, all or nothing."""
+    """Import items from a JSON array, JSONL or CSV file, all or nothing (read as it goes, never whole)."""
     from sqlalchemy import select
 
     from app.accounts.models import User
     from app.errors import DomainError
-    from app.items.parsing import ImportRejected, detect_format, parse_items
-    from app.items.service import import_records
-    from app.projects.service import get_project, interface_of, parse_due
+    from app.items.parsing import ImportRejected
+    from app.items.service import import_upload
+    from app.projects.service import get_project, parse_due
     from app.runtime import standalone_runtime
 
-    body = path.read_bytes()
     async with standalone_runtime() as runtime:
         try:
             async with runtime.db.transaction() as session:
-                project = await get_project(session, project_id)
+                await get_project(session, project_id)
                 query = select(User).where(User.is_ops) if not actor_email else select(User).where(User.email == actor_email.lower())
                 actor = (await session.execute(query.order_by(User.id).limit(1))).scalar_one_or_none()
                 if actor is None:
                     fail("no ops user to record as the importer; pass --as EMAIL")
-                fmt = fmt or detect_format(path.name, None, body)
-                records = parse_items(body, fmt, interface_of(project))
-                result = await import_records(session, project, records, batch_name=batch, actor=actor,
-                                              due_at=parse_due(due))
+            with path.open("rb") as source:
+                result, _ = await import_upload(runtime.db, project_id, source, actor=actor, fmt=fmt,
+                                                filename=path.name, batch_name=batch, due_at=parse_due(due))
         except ImportRejected as exc:
             click.echo(f"import rejected, nothing was imported ({exc.total} problems):", err=True)
             for problem in exc.problems:

@@ -52,6 +52,9 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024))))
     max_import_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_IMPORT_BYTES", str(200 * 1024 * 1024))))
     debug: bool = field(default_factory=lambda: _bool(os.environ.get("DEBUG"), False))
+    #: Failed sign-ins allowed per account and per client address (``limits`` notation, ";" between limits).
+    sign_in_limit_account: str = field(default_factory=lambda: os.environ.get("SIGN_IN_LIMIT_ACCOUNT", "5/minute;20/hour"))
+    sign_in_limit_address: str = field(default_factory=lambda: os.environ.get("SIGN_IN_LIMIT_ADDRESS", "30/minute"))
 
     @property
     def channel_namespace(self) -> str:

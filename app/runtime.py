@@ -13,6 +13,7 @@ from typing import AsyncIterator
 from litestar.channels import ChannelsPlugin
 from litestar.template import TemplateEngineProtocol
 
+from app.accounts.revocation import Revocations
 from app.board.live import BoardRenderer
 from app.config import Settings, get_settings
 from app.db import Database
@@ -29,21 +30,29 @@ class Runtime:
     publisher: Publisher
 
 
-def wire(settings: Settings, channels: ChannelsPlugin | None, templates: TemplateEngineProtocol) -> tuple[Database, Publisher]:
-    """The database and the publisher that renders each live view after its commits: the same
-    wiring for the web app, the CLI and the worker."""
+def wire(settings: Settings, channels: ChannelsPlugin | None,
+         templates: TemplateEngineProtocol) -> tuple[Database, Publisher, Revocations]:
+    """The database, the publisher that renders each live view after its commits, and the
+    announcer of revoked access (app/accounts/revocation.py): the same wiring for the web app,
+    the CLI and the worker."""
     publisher = Publisher(channels, settings.channel_namespace, renderers={})
-    db = Database(settings.database_url, after_commit=publisher.after_commit, pool_size=settings.database_pool_size)
+    revocations = Revocations(channels, settings.channel_namespace, shared=settings.redis_url is not None)
+
+    async def after_commit(events: list) -> None:
+        await revocations.after_commit(events)  # first: access ends before anything is pushed
+        await publisher.after_commit(events)
+
+    db = Database(settings.database_url, after_commit=after_commit, pool_size=settings.database_pool_size)
     publisher.renderers.update(board=BoardRenderer(db, templates, secret=settings.secret_key),
                                person=PersonRenderer(db, templates), item=ItemSignal(db))
-    return db, publisher
+    return db, publisher, revocations
 
 
 @asynccontextmanager
 async def standalone_runtime(settings: Settings | None = None) -> AsyncIterator[Runtime]:
     settings = settings or get_settings()
     channels = make_channels_plugin(settings.redis_url) if settings.redis_url else None
-    db, publisher = wire(settings, channels, standalone_templates())
+    db, publisher, _ = wire(settings, channels, standalone_templates())
     try:
         if channels is not None:
             await channels.__aenter__()

@@ -475,7 +475,7 @@ async def _make_ops(url: str) -> str:
     try:
         async with db.transaction() as session:
             user = await create_user(session, email=f"bench-ops-{uuid.uuid4().hex[:8]}@bench.local", name="Bench Ops",
-                                     password="bench-password-123", role="ops")
+                                     password="bench-quiet-lantern-42", role="ops")
             return await issue_token(session, user, name="bench")
     finally:
         await db.dispose()
@@ -498,7 +498,7 @@ async def make_people(target: Target, project_id: int, count: int, role: str = "
     from app.models_base import utcnow
 
     db = Database(target.async_url)
-    password_hash = hash_password("bench-password-123")
+    password_hash = hash_password("bench-quiet-lantern-42")
     tokens = ["ink_" + uuid.uuid4().hex + uuid.uuid4().hex for _ in range(count)]
     now = utcnow()
     try:

@@ -31,8 +31,11 @@ def test_settings(**overrides) -> Settings:
         database_url, redis_url = f"sqlite+aiosqlite:///{folder / 'test.db'}", None
     from app.config import normalise_database_url
 
+    # The suite signs in wrongly from one address on purpose, often: only the sign-in tests
+    # (test_sign_in_limits.py) run a server with the real limits.
     values = dict(database_url=normalise_database_url(database_url), redis_url=redis_url,
-                  secret_key="test-secret-key-for-inkwell-tests", secure_cookies=False, lease_seconds=900)
+                  secret_key="test-secret-key-for-inkwell-tests", secure_cookies=False, lease_seconds=900,
+                  sign_in_limit_account="1000/minute", sign_in_limit_address="10000/minute")
     values.update(overrides)
     return Settings(**values)
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotAuthorizedException
 
 from app.accounts import service
+from app.accounts.access import USERS_PAGE, users_page
+from app.accounts.signin import sign_in
 from app.accounts.bodies import Credentials, NewUser
 from app.models_base import iso
 from app.accounts.models import User
 from app.web.bodies import takes
+from app.errors import Invalid
 from app.web.requests import database, json_object
 
 
 def user_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name, "is_ops": user.is_ops,
-            "created_at": iso(user.created_at)}
+            "is_active": user.is_active, "created_at": iso(user.created_at)}
 
 
 class AccountsApi(Controller):
@@ -29,9 +31,7 @@ class AccountsApi(Controller):
     async def token(self, request: Request) -> dict[str, str]:
         data = await json_object(request)
         db = database(request)
-        user = await service.check_credentials(db, str(data.get("email", "")), str(data.get("password", "")))
-        if user is None:
-            raise NotAuthorizedException("wrong email or password")
+        user = await sign_in(request, data.get("email"), data.get("password"))  # 401, 403 or 429 otherwise
         async with db.transaction() as session:
             token = await service.issue_token(session, user, name=str(data.get("name") or "api"))
         return {"token": token}
@@ -45,6 +45,16 @@ class AccountsApi(Controller):
                                              password=data.get("password"), role=data.get("role"),
                                              actor_id=request.user.id)
         return user_json(user) | {"role": data.get("role")}
+
+    @get("/users", summary="Users, a page at a time by id (ops)")
+    async def users(self, request: Request, after: int = 0, limit: int = USERS_PAGE) -> dict[str, Any]:
+        service.require_ops(request.user)
+        if not 1 <= limit <= USERS_PAGE:
+            raise Invalid({"limit": f"must be from 1 to {USERS_PAGE}"})
+        async with database(request).transaction() as session:
+            users = await users_page(session, after=max(after, 0), limit=limit)
+        return {"users": [user_json(u) for u in users],
+                "next_after": users[-1].id if len(users) == limit else None}
 
     @get("/me", summary="The signed-in user")
     async def me(self, request: Request) -> dict[str, Any]:

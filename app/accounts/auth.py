@@ -2,12 +2,12 @@
 
 The JSON API takes bearer tokens only, so a browser's cookie can never be
 ridden across sites into it; pages and sockets take the session cookie, and
-page forms carry a CSRF token.
+page forms carry a CSRF token. The cookie names a server-side session
+(app/accounts/sessions.py), so an ended session, a revoked token or a
+deactivated user is refused at the next request, sockets included.
 """
 
 from __future__ import annotations
-
-import time
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
@@ -15,9 +15,12 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from app.accounts import service
 from app.accounts.models import User
+from app.accounts.sessions import SESSION_KEY, user_for_session
 
 API_PREFIX = "/api/"
 PUBLIC_PATHS = ("/login", "/static", "/schema", "/healthz", "/api/v1/auth/token")
+#: ``connection.state`` key: the id of the token that authenticated the request.
+TOKEN_ID = "token_id"
 
 
 def bearer_token(connection: ASGIConnection) -> str | None:
@@ -28,49 +31,35 @@ def bearer_token(connection: ASGIConnection) -> str | None:
     return None
 
 
-class TokenCache:
-    """Bearer token -> user for a few seconds: every API request needs it, and a lookup costs a
-    database round trip. A revoked token or deactivated user stops working within ``ttl``."""
-
-    def __init__(self, ttl: float = 30.0, size: int = 10_000):
-        self.ttl, self.size = ttl, size
-        self._entries: dict[str, tuple[float, User]] = {}
-
-    def get(self, token: str) -> User | None:
-        entry = self._entries.get(token)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, token: str, user: User) -> None:
-        if len(self._entries) >= self.size:
-            self._entries.clear()
-        self._entries[token] = (time.monotonic() + self.ttl, user)
-
-
-_tokens = TokenCache()
-
-
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        db = connection.app.state.db
         token = bearer_token(connection)
-        user: User | None = None
         if token is not None:
-            user = _tokens.get(token)
-            if user is None:
-                async with db.sessionmaker() as session:
-                    user = await service.user_for_token(session, token)
-                if user is None:
-                    raise NotAuthorizedException("invalid or revoked token")
-                _tokens.put(token, user)
+            user, token_id = await _token_user(connection, token)
+            connection.state[TOKEN_ID] = token_id
             return AuthenticationResult(user=user, auth="token")
         if connection.url.path.startswith(API_PREFIX):
             raise NotAuthorizedException("send Authorization: Bearer <token>")
-        user_id = (connection.scope.get("session") or {}).get("user_id")
-        if user_id is not None:
-            async with db.sessionmaker() as session:
-                user = await service.get_user(session, int(user_id))
-        if user is None or not user.is_active:
+        session_id = (connection.scope.get("session") or {}).get(SESSION_KEY)
+        user = None
+        if session_id is not None:
+            async with connection.app.state.db.sessionmaker() as session:
+                user = await user_for_session(session, session_id)
+        if user is None:
             raise NotAuthorizedException("sign in first")
         return AuthenticationResult(user=user, auth="session")
+
+
+async def _token_user(connection: ASGIConnection, token: str) -> tuple[User, int]:
+    cache = connection.app.state.revocations.cache
+    token_hash = service.token_hash(token)
+    found = cache.get(token_hash) if cache is not None else None
+    if found is None:
+        ticket = cache.ticket() if cache is not None else 0
+        async with connection.app.state.db.sessionmaker() as session:
+            found = await service.user_for_token(session, token_hash)
+        if found is None:
+            raise NotAuthorizedException("invalid or revoked token")
+        if cache is not None:
+            cache.put(token_hash, *found, ticket=ticket)
+    return found

@@ -1,13 +1,24 @@
-"""Password hashing with argon2id (argon2-cffi), the OWASP-recommended default."""
+"""Password hashing with argon2id (argon2-cffi), the OWASP-recommended default, and the policy
+for new and changed passwords: a minimum length by role, and zxcvbn's guessability estimate,
+which knows the most common passwords, names, words and keyboard patterns."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
+#: Ops can create users, see every project and export everything: a longer password.
+MIN_OPS_PASSWORD_LENGTH = 12
+#: Long enough for any passphrase; bounds the work one request can ask of the hasher.
+MAX_PASSWORD_LENGTH = 1024
+#: zxcvbn's score, 0-4: 3 is "safely unguessable: moderate protection from offline slow-hash scenario".
+MIN_STRENGTH = 3
+#: zxcvbn refuses longer input; its estimate of the first 72 characters is a lower bound for the rest.
+_ZXCVBN_MAX = 72
 
 
 def hash_password(password: str) -> str:
@@ -19,3 +30,21 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_problem(password: object, *, is_ops: bool, personal: tuple[str, ...] = ()) -> str | None:
+    """Why ``password`` may not be used (None if it may). ``personal``: the person's email and name,
+    which zxcvbn treats as known words, so a password made of them is weak."""
+    minimum = MIN_OPS_PASSWORD_LENGTH if is_ops else MIN_PASSWORD_LENGTH
+    if not isinstance(password, str) or len(password) < minimum:
+        return f"must be at least {minimum} characters" + (" for ops" if is_ops else "")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"must be at most {MAX_PASSWORD_LENGTH} characters"
+    words = [word for text in personal
+             for word in (text, "".join(text.split()), *text.replace("@", " ").replace(".", " ").split()) if word]
+    estimate = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=words)
+    if estimate["score"] >= MIN_STRENGTH:
+        return None
+    feedback = estimate["feedback"]
+    advice = " ".join(part for part in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if part)
+    return "too easy to guess" + (f": {advice}" if advice else "; use a longer passphrase of uncommon words")

@@ -8,16 +8,19 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from datetime import timedelta
+
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiToken, Membership, Role, User
-from app.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.accounts.passwords import hash_password, password_problem, verify_password
 from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
 from app.models_base import storable_id, utcnow
+from app.prepared import Prepared
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -45,13 +48,14 @@ async def create_user(session: AsyncSession, *, email: str, name: str, password:
         errors["name"] = "required"
     elif len(name) > NAME_LIMIT:
         errors["name"] = f"must be at most {NAME_LIMIT} characters"
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
     if not isinstance(role, str) or role not in ROLES:
         errors["role"] = f"must be one of: {', '.join(sorted(ROLES))}"
+    # The strength estimate and the hash are slow: off the event loop, before this transaction touches the database.
+    problem = await asyncio.to_thread(password_problem, password, is_ops=role == Role.ops, personal=(email, name))
+    if problem is not None:
+        errors["password"] = problem
     if errors:
         raise Invalid(errors)
-    # Hashing is slow on purpose: off the event loop, and before this transaction touches the database.
     password_hash = await asyncio.to_thread(hash_password, password)
     if (await session.execute(select(User.id).where(User.email == email))).first():
         raise Conflict("a user with this email exists", field="email")
@@ -67,17 +71,25 @@ async def create_user(session: AsyncSession, *, email: str, name: str, password:
 
 
 async def check_credentials(db: "Database", email: str, password: str) -> User | None:
-    """Like ``authenticate``, but gives the database connection back before the (slow) hash check."""
+    """The user if the password is theirs, else None; 403 for the right password of a deactivated
+    account (only someone who knows the password learns that). The database connection is given
+    back before the (slow) hash check."""
     async with db.sessionmaker() as session:
-        user = (await session.execute(select(User).where(User.email == (email or "").strip().lower()))).scalar_one_or_none()
-    return await _check_password(user, password)
+        user = (await session.execute(select(User).where(User.email == normalised_email(email)))).scalar_one_or_none()
+    user = await _check_password(user, password)
+    if user is not None and not user.is_active:
+        raise Forbidden("this account is deactivated; ask an ops person to reactivate it")
+    return user
+
+
+def normalised_email(email: object) -> str:
+    return email.strip().lower() if isinstance(email, str) else ""
 
 
 async def _check_password(user: User | None, password: str) -> User | None:
     """Verified off the event loop, and in the same time whether or not the user exists."""
-    known = user is not None and user.is_active
-    ok = await asyncio.to_thread(verify_password, user.password_hash if known else _DUMMY_HASH, password or "")
-    return user if known and ok else None
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH, password or "")
+    return user if user is not None and ok else None
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -94,12 +106,32 @@ async def issue_token(session: AsyncSession, user: User, name: str = "api") -> s
     return token
 
 
-async def user_for_token(session: AsyncSession, token: str) -> User | None:
-    row = (await session.execute(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.is_active)
-    )).scalar_one_or_none()
-    return row
+def token_hash(token: str) -> str:
+    return _token_hash(token)
+
+
+#: Every bearer request the cache cannot answer asks it: built once, run on the driver.
+_TOKEN_USER = Prepared(
+    select(*User.__table__.columns, ApiToken.id.label("token_id"), ApiToken.last_used_at.label("token_used_at"))
+    .join_from(ApiToken, User, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.is_active.is_(True)))
+_TOUCH_TOKEN = Prepared(update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now")))
+#: ``last_used_at`` is kept to this precision, so using a token writes at most once per period.
+TOKEN_USE_PRECISION = timedelta(hours=1)
+
+
+async def user_for_token(session: AsyncSession, token_hash: str) -> tuple[User, int] | None:
+    """The active user of a live token and the token's id; records the use (to the hour)."""
+    row = await _TOKEN_USER.first(session, token_hash=token_hash)
+    if row is None:
+        return None
+    now = utcnow()
+    if row.token_used_at is None or row.token_used_at < now - TOKEN_USE_PRECISION:
+        await _TOUCH_TOKEN.run(session, token_id=row.token_id, now=now)
+        await session.commit()
+    fields = row._asdict()
+    del fields["token_id"], fields["token_used_at"]
+    return User(**fields), row.token_id
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:

@@ -47,7 +47,7 @@ CHROMIUM = os.environ.get("INKWELL_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(os.environ.get("INKWELL_E2E_ARTIFACTS", "/tmp/inkwell-e2e"))
-PASSWORD = "password-123"
+PASSWORD = "quiet-lantern-42"
 SECURE_COOKIES = os.environ.get("INKWELL_E2E_SECURE_COOKIES", "true").strip().lower() in {"1", "true", "yes", "on"}
 
 INTERFACE = [

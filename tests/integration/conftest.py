@@ -17,7 +17,7 @@ import pytest
 from tests.support import ServerThread, reset_database, test_settings
 
 _counter = itertools.count(1)
-ROOT_EMAIL, ROOT_PASSWORD = "root-ops@test.local", "root-password"
+ROOT_EMAIL, ROOT_PASSWORD = "root-ops@test.local", "root-quiet-lantern-42"
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +95,8 @@ async def new_user(server, ops, settings):
         n = next(_counter)
         email = f"{role}-{n}-{uuid.uuid4().hex[:6]}@test.local"
         user = await ops.ok("POST", "/users", json={"email": email, "name": f"{role.title()} {n}",
-                                                  "password": "password-123", "role": role})
-        token = (await ops.ok("POST", "/auth/token", json={"email": email, "password": "password-123"}))["token"]
+                                                  "password": "quiet-lantern-42", "role": role})
+        token = (await ops.ok("POST", "/auth/token", json={"email": email, "password": "quiet-lantern-42"}))["token"]
         await join(ops, settings.database_url, project_id, user["id"], role, qualified)
         api = Api(server.url, token)
         opened.append(api)
@@ -192,7 +192,7 @@ def crowd(settings, server):
         from app.db import Database
 
         db = Database(settings.database_url)
-        password_hash = hash_password("password-123")
+        password_hash = hash_password("quiet-lantern-42")
         tokens, ids = [], []
         async with db.transaction() as session:
             for _ in range(count):
@@ -233,7 +233,7 @@ def ws_url(server):
 def shared_password_hash() -> str:
     from app.accounts.passwords import hash_password
 
-    return hash_password("password-123")
+    return hash_password("quiet-lantern-42")
 
 
 @pytest.fixture
@@ -321,7 +321,7 @@ async def browser(server, admin_token):
 async def browser_for(server):
     opened: list[Browser] = []
 
-    async def make(email: str, password: str = "password-123") -> Browser:
+    async def make(email: str, password: str = "quiet-lantern-42") -> Browser:
         b = await Browser(server.url).login(email, password)
         opened.append(b)
         return b

@@ -93,7 +93,7 @@ async def test_a_contributor_cannot_do_ops_work(new_project, quick_user, ops):
     assert_json_error(await alice.post("/projects", json={
         "name": "Mine", "purpose": "Take over", "interface": [{"name": "x", "type": "text"}]}), 403)
     assert_json_error(await alice.post("/users", json={
-        "email": sneaky_email, "name": "Sneaky", "password": "password-123", "role": "ops"}), 403)
+        "email": sneaky_email, "name": "Sneaky", "password": "quiet-lantern-42", "role": "ops"}), 403)
     assert_json_error(await alice.post(f"/projects/{pid}/items", json=[{"text": "spam"}]), 403)
     assert_json_error(await alice.get(f"/projects/{pid}/export"), 403)
     assert_json_error(await alice.post(f"/projects/{pid}/pause"), 403)
@@ -108,7 +108,7 @@ async def test_a_contributor_cannot_do_ops_work(new_project, quick_user, ops):
     assert "Mine" not in {p["name"] for p in projects}
     async with Api(ops.base_url) as anonymous:
         assert (await anonymous.post("/auth/token", json={
-            "email": sneaky_email, "password": "password-123"})).status_code == 401
+            "email": sneaky_email, "password": "quiet-lantern-42"})).status_code == 401
     # The outsider did not become a member (they still cannot work here).
     assert_json_error(await outsider_api.post(f"/projects/{pid}/next"), 403)
 
@@ -240,7 +240,7 @@ async def test_an_oversized_import_is_413_before_it_is_uploaded(server, settings
 
 async def test_create_user_is_201_and_never_echoes_the_password(ops):
     email = f"New.Person-{uuid.uuid4().hex[:6]}@Test.Local"
-    response = await ops.post("/users", json={"email": email, "name": "  New Person ", "password": "password-123",
+    response = await ops.post("/users", json={"email": email, "name": "  New Person ", "password": "quiet-lantern-42",
                                               "role": "reviewer"})
     assert response.status_code == 201, response.text
     user = response.json()
@@ -248,7 +248,7 @@ async def test_create_user_is_201_and_never_echoes_the_password(ops):
     assert user["email"] == email.lower()
     assert user["name"] == "New Person"
     assert user["is_ops"] is False and user["role"] == "reviewer"
-    assert "password-123" not in response.text and "password" not in json.dumps(list(user))
+    assert "quiet-lantern-42" not in response.text and "password" not in json.dumps(list(user))
 
 
 async def test_create_user_validation_is_422_with_every_field_error(ops):
@@ -270,7 +270,7 @@ async def test_create_user_validation_is_422_with_every_field_error(ops):
 
 async def test_duplicate_email_is_409_whatever_its_case(ops):
     email = f"twice-{uuid.uuid4().hex[:6]}@test.local"
-    body = {"email": email, "name": "Twice", "password": "password-123", "role": "contributor"}
+    body = {"email": email, "name": "Twice", "password": "quiet-lantern-42", "role": "contributor"}
     await ops.ok("POST", "/users", status=201, json=body)
     again = assert_json_error(await ops.post("/users", json=body | {"email": email.upper()}), 409)
     assert again.get("field") == "email"
@@ -359,18 +359,18 @@ async def test_create_user_with_wrong_types_is_422_not_500(ops):
 
 async def test_create_user_with_overlong_fields_is_422(ops):
     response = await ops.post("/users", json={"email": "l" * 320 + "@test.local", "name": "n" * 201,
-                                              "password": "password-123", "role": "contributor"})
+                                              "password": "quiet-lantern-42", "role": "contributor"})
     body = assert_json_error(response, 422)
     assert set(body["errors"]) == {"email", "name"}
     # The limits themselves are allowed.
     ok = await ops.post("/users", json={"email": f"{uuid.uuid4().hex}@test.local", "name": "n" * 200,
-                                        "password": "password-123", "role": "contributor"})
+                                        "password": "quiet-lantern-42", "role": "contributor"})
     assert ok.status_code == 201, ok.text
 
 
 async def test_the_same_email_at_once_makes_one_user_and_409s(ops):
     email = f"race-{uuid.uuid4().hex[:6]}@test.local"
-    body = {"email": email, "name": "Race", "password": "password-123", "role": "contributor"}
+    body = {"email": email, "name": "Race", "password": "quiet-lantern-42", "role": "contributor"}
     responses = await asyncio.gather(*(ops.post("/users", json=body) for _ in range(6)))
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5, [r.text for r in responses]
     for response in responses:
@@ -379,14 +379,14 @@ async def test_the_same_email_at_once_makes_one_user_and_409s(ops):
 
 async def test_an_overlong_token_name_is_422(server, ops):
     email = f"tokname-{uuid.uuid4().hex[:6]}@test.local"
-    await ops.ok("POST", "/users", status=201, json={"email": email, "name": "T", "password": "password-123",
+    await ops.ok("POST", "/users", status=201, json={"email": email, "name": "T", "password": "quiet-lantern-42",
                                                      "role": "contributor"})
     async with Api(server.url) as anonymous:
-        response = await anonymous.post("/auth/token", json={"email": email, "password": "password-123",
+        response = await anonymous.post("/auth/token", json={"email": email, "password": "quiet-lantern-42",
                                                              "name": "n" * 101})
         body = assert_json_error(response, 422)
         assert "name" in body["errors"] and "token" not in body
-        named = await anonymous.post("/auth/token", json={"email": email, "password": "password-123", "name": "ci"})
+        named = await anonymous.post("/auth/token", json={"email": email, "password": "quiet-lantern-42", "name": "ci"})
         assert named.status_code == 200 and named.json()["token"]
 
 
@@ -467,13 +467,13 @@ async def test_others_signing_in_or_being_created_do_not_hold_up_requests(server
 
     async with Api(server.url) as anonymous:
         async def sign_in() -> None:
-            response = await anonymous.post("/auth/token", json={"email": person["email"], "password": "password-123"})
+            response = await anonymous.post("/auth/token", json={"email": person["email"], "password": "quiet-lantern-42"})
             assert response.status_code == 200
             finished.append("sign-in")
 
         async def create() -> None:
             await ops.ok("POST", "/users", status=201, json={
-                "email": f"slow-{uuid.uuid4().hex[:8]}@test.local", "name": "Slow", "password": "password-123",
+                "email": f"slow-{uuid.uuid4().hex[:8]}@test.local", "name": "Slow", "password": "quiet-lantern-42",
                 "role": "client"})
             finished.append("create")
 

@@ -160,7 +160,7 @@ async def test_the_browser_session_cookie_is_enough(server, new_project, ws_url)
         assert form.status_code == 200
         csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
         assert csrf, "the sign-in form carries a CSRF token"
-        signed_in = await browser.post("/login", data={"email": "root-ops@test.local", "password": "root-password",
+        signed_in = await browser.post("/login", data={"email": "root-ops@test.local", "password": "root-quiet-lantern-42",
                                                        "next": "/", "_csrf_token": csrf.group(1)})
         assert signed_in.status_code == 303, signed_in.text
         session = browser.cookies.get("inkwell_session")

@@ -335,7 +335,7 @@ async def test_user_content_is_escaped_everywhere(browser, ops):
     pid = project["id"]
     await ops.ok("POST", f"/projects/{pid}/items", params={"batch": SCRIPT}, json=[{"text": "x"}])
     person = await ops.ok("POST", "/users", json={"email": f"x-{uuid.uuid4().hex[:8]}@test.local", "name": SCRIPT,
-                                                  "password": "password-123", "role": "contributor"})
+                                                  "password": "quiet-lantern-42", "role": "contributor"})
     await ops.ok("POST", f"/projects/{pid}/members", json={"user_id": person["id"], "role": "contributor"})
 
     for path in (f"/projects/{pid}", f"/projects/{pid}/guidelines", f"/projects/{pid}/guidelines/1",

@@ -126,7 +126,7 @@ async def test_levels_gate_stages_and_the_second_level_audits_the_first(new_proj
     senior, _ = await new_user("reviewer", None)
     await ops.ok("POST", f"/projects/{project['id']}/members", json={"user_id": senior["id"], "role": "reviewer",
                                                                      "level": 2})
-    token = (await ops.ok("POST", "/auth/token", json={"email": senior["email"], "password": "password-123"}))["token"]
+    token = (await ops.ok("POST", "/auth/token", json={"email": senior["email"], "password": "quiet-lantern-42"}))["token"]
     from tests.integration.conftest import Api
 
     async with Api(ops.base_url, token) as level_two:

@@ -68,12 +68,13 @@ from app.config import ROOT
 from app.models_base import utcnow
 from app.quality.models import Standing
 from app.work.models import Assignment
+from tests.integration.test_access import ROUTES as ACCESS_ROUTES, sweep_access
 from tests.integration.test_board_socket import assert_refused
 from tests.integration.test_escalations import ROUTES as ESCALATION_ROUTES, sweep_escalations
 from tests.integration.test_threads import sweep_threads
 from tests.integration.conftest import Browser
 
-PASSWORD = "password-123"  # quick_user's
+PASSWORD = "quiet-lantern-42"  # quick_user's
 INTERFACE = [
     {"name": "sentiment", "type": "choice", "options": ["pos", "neg", "neu"]},
     {"name": "rationale", "type": "text", "required": False, "max_length": 200},
@@ -137,6 +138,7 @@ COVERED = frozenset({
     "GET /projects/{project_id:int}/contributors", "GET /projects/{project_id:int}/contributors/table",
     "POST /projects/{project_id:int}/contributors/{user_id:int}/standing",
     *ESCALATION_ROUTES,
+    *ACCESS_ROUTES,
     "GET /static/{file_path:path}", "HEAD /static/{file_path:path}",
     "GET /schema", "GET /schema/openapi.json", "GET /schema/openapi.yaml", "GET /schema/openapi.yml",
     "GET /schema/redoc", "GET /schema/swagger", "GET /schema/elements", "GET /schema/rapidoc",
@@ -538,6 +540,7 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
         s.saw("POST /logout", "POST", "/logout", 303, await fresh.post("/logout", {}))
     finally:
         await fresh.aclose()
+    await sweep_access(s, uid)  # last: it signs the sweep's page session out
 
 
 async def final_answer(s: Sweep, db) -> None:
