@@ -38,6 +38,9 @@ async def _next_task_fragment(request: Request, project_id: int, flash: str | No
     ``flash`` says what happened to the previous task when it is not obvious."""
     async with database(request).transaction() as session:
         project = await get_project(session, project_id)
+        # Who may work here is checked first: a refusal is a 403, not a "no task" card. What may stop
+        # a worker (a pause, the gate, removal, new guidelines) is said on the card below.
+        await accounts.require_role(session, request.user, project_id, *WORKER_ROLES)
         try:
             lease = await service.next_lease(session, project.id, request.user)
         except (Conflict, Forbidden) as exc:  # paused project, failed gate, removal, new guidelines: say why
