@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import Parameter
 
 from app.accounts import service
 from app.accounts.access import USERS_PAGE, users_page
 from app.accounts.signin import sign_in
 from app.accounts.bodies import Credentials, NewUser
-from app.models_base import iso
+from app.models_base import INT_ID_MAX, iso
 from app.accounts.models import User
 from app.web.bodies import takes
-from app.errors import Invalid
 from app.web.requests import database, json_object
 
 
@@ -47,12 +47,11 @@ class AccountsApi(Controller):
         return user_json(user) | {"role": data.get("role")}
 
     @get("/users", summary="Users, a page at a time by id (ops)")
-    async def users(self, request: Request, after: int = 0, limit: int = USERS_PAGE) -> dict[str, Any]:
+    async def users(self, request: Request, after: int = Parameter(default=0, ge=0, le=INT_ID_MAX),
+                    limit: int = Parameter(default=USERS_PAGE, ge=1, le=USERS_PAGE)) -> dict[str, Any]:
         service.require_ops(request.user)
-        if not 1 <= limit <= USERS_PAGE:
-            raise Invalid({"limit": f"must be from 1 to {USERS_PAGE}"})
         async with database(request).transaction() as session:
-            users = await users_page(session, after=max(after, 0), limit=limit)
+            users = await users_page(session, after=after, limit=limit)
         return {"users": [user_json(u) for u in users],
                 "next_after": users[-1].id if len(users) == limit else None}
 

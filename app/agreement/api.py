@@ -39,11 +39,9 @@ class AgreementApi(Controller):
                                 "agreeing answer pairs): majority or dawid_skene (ops, specialist)")
     async def aggregate(self, request: Request, project_id: int, method: str = "majority",
                         after: int = Parameter(default=0, ge=0, le=BIG_ID_MAX),
-                        limit: int = 1000) -> dict[str, Any]:
+                        limit: int = Parameter(default=1000, ge=1, le=PAGE_LIMIT)) -> dict[str, Any]:
         if method not in service.AGGREGATION_METHODS:
             raise Invalid({"method": f"must be one of: {', '.join(service.AGGREGATION_METHODS)}"})
-        if not 1 <= limit <= PAGE_LIMIT:
-            raise Invalid({"limit": f"must be from 1 to {PAGE_LIMIT}"})
         async with database(request).transaction() as session:
             project = await get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, *STATISTICS_ROLES)

@@ -39,7 +39,8 @@ class EscalationsApi(Controller):
     async def list_escalations(self, request: Request, project_id: int,
                                state_filter: str | None = Parameter(query="state", default=None),
                                after: int | None = Parameter(default=None, ge=0, le=BIG_ID_MAX),
-                               limit: int = service.LIST_LIMIT) -> dict[str, Any]:
+                               limit: int = Parameter(default=service.LIST_LIMIT, ge=1, le=BIG_ID_MAX),
+                               ) -> dict[str, Any]:
         async with database(request).transaction() as session:
             project = await get_project(session, project_id)
             escalations = await service.list_escalations(session, project, request.user, state_filter, after=after,

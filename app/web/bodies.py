@@ -16,7 +16,13 @@ from typing import Any, ClassVar, Mapping
 
 import msgspec
 from litestar.handlers import BaseRouteHandler
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody
+
+INVALID = OpenAPIResponse(description='Invalid input: {"error": "...", "errors": {field: message}}. A field the '
+                                      'body does not declare is refused ("unknown field"), as is text holding NUL or a '
+                                      'lone surrogate; values are checked as each field describes. An import '
+                                      'answers {"problems": [{line, message}]} instead.')
+
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The base of every request body (subclasses inherit the options): unknown fields are refused."""
@@ -35,6 +41,7 @@ def takes(body: Any, *, description: str | None = None,
         def __post_init__(self) -> None:
             self.request_body = RequestBody(required=True, description=description, content={
                 media: OpenAPIMediaType(schema=schema) for media, schema in content.items()})  # type: ignore[arg-type]
+            self.responses = {**(self.responses or {}), "422": INVALID}
 
     Takes.__name__ = Takes.__qualname__ = f"Takes{getattr(body, '__name__', 'Body')}"
     return Takes
@@ -89,7 +96,7 @@ def json_schema(body: Any) -> dict[str, Any]:
         if isinstance(node, dict):
             if "$ref" in node:
                 return inline(definitions[node["$ref"].rsplit("/", 1)[1]])
-            return {key: inline(value) for key, value in node.items()}
+            return {key: inline(value) for key, value in node.items() if not (key == "required" and not value)}
         if isinstance(node, list):
             return [inline(value) for value in node]
         return node

@@ -31,7 +31,7 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     return _error_page(request, exc.status_code, exc.message, exc.extra)
 
 
-def parameter_errors(exc: HTTPException) -> dict[str, str] | None:
+def parameter_errors(request: Request, exc: HTTPException) -> dict[str, str] | None:
     """Litestar's refusal of a path or query parameter (``?limit=abc``, ``?after=`` past its
     maximum) as our ``{field: message}``, so every invalid input is one 422 shape."""
     extra = exc.extra
@@ -39,13 +39,30 @@ def parameter_errors(exc: HTTPException) -> dict[str, str] | None:
         return None
     if not all(isinstance(e, dict) and e.get("source") in {"path", "query"} and "key" in e for e in extra):
         return None
-    return {str(e["key"]): str(e.get("message") or "invalid") for e in extra}
+    ranges = declared_ranges(request)
+    return {str(e["key"]): ranges.get(str(e["key"])) or str(e.get("message") or "invalid") for e in extra}
+
+
+def declared_ranges(request: Request) -> dict[str, str]:
+    """``must be a whole number from 1 to 1000`` for each parameter the handler declares with bounds."""
+    ranges = {}
+    for name, field in request.route_handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        low, high = getattr(kwarg, "ge", None), getattr(kwarg, "le", None)
+        key = getattr(kwarg, "query", None) or name
+        if low is not None and high is not None:
+            ranges[key] = f"must be a whole number from {low} to {high}"
+        elif low is not None:
+            ranges[key] = f"must be a whole number of at least {low}"
+        elif high is not None:
+            ranges[key] = f"must be a whole number of at most {high}"
+    return ranges
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and not wants_json(request) and request.method == "GET":
         return Redirect(f"/login?next={request.url.path}")
-    if (errors := parameter_errors(exc)) is not None:
+    if (errors := parameter_errors(request, exc)) is not None:
         return domain_error_handler(request, Invalid(errors))
     message = exc.detail or "error"
     extra = {"details": exc.extra} if exc.extra and isinstance(exc.extra, (list, dict)) else None

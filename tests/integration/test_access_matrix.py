@@ -207,6 +207,25 @@ RULES: dict[str, Rule] = {
     "POST /projects/{project_id:int}/escalations/{escalation_id:int}/resolve": rule(
         ANALYSTS, body={"resolution": "Settled"}),
     "POST /projects/{project_id:int}/guidelines/acknowledge": rule(MEMBERS, body={"version": "1"}),
+    # ending access (tokens: one nobody has; the user: A's contributor, deactivated and reactivated last)
+    "GET /api/v1/me/tokens": rule(SIGNED_IN),
+    "DELETE /api/v1/me/tokens/{token_id:int}": rule(SIGNED_IN, also_ok=(404,)),
+    "POST /api/v1/me/password": rule(SIGNED_IN),  # the empty body: 422 at current_password
+    "GET /api/v1/users": rule({OPS}),
+    "GET /api/v1/users/{user_id:int}/tokens": rule({OPS}),
+    "DELETE /api/v1/tokens/{token_id:int}": rule({OPS}, also_ok=(404,)),
+    "GET /account": rule(SIGNED_IN),
+    "POST /account/password": rule(SIGNED_IN),
+    "POST /account/tokens/{token_id:int}/revoke": rule(SIGNED_IN, also_ok=(404,)),
+    "GET /users": rule({OPS}),
+    "GET /users/{user_id:int}": rule({OPS}),
+    "POST /users/{user_id:int}/tokens/{token_id:int}/revoke": rule({OPS}, also_ok=(404,)),
+    "POST /api/v1/users/{user_id:int}/deactivate": rule({OPS}, late=7),
+    # the contributor is deactivated from here on (refused with 401, not 403): the others are asked
+    "POST /users/{user_id:int}/deactivate": rule({OPS}, EVERYONE - {CONTRIBUTOR}, late=7),
+    "POST /api/v1/users/{user_id:int}/reactivate": rule({OPS}, EVERYONE - {CONTRIBUTOR}, late=8),
+    "POST /users/{user_id:int}/reactivate": rule({OPS}, EVERYONE - {CONTRIBUTOR}, late=8),
+    "POST /account/sessions/end": rule(SIGNED_IN, also_ok=(303,), callers={ANON, CONTRIBUTOR}, late=9),
 }
 
 
@@ -366,7 +385,7 @@ async def world(server, settings):
 # -- calling a route ---------------------------------------------------------------------------------
 
 PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
-FIXED = {"file_path": "app.css", "path": "nothing-here"}
+FIXED = {"file_path": "app.css", "path": "nothing-here", "token_id": "987654321"}
 INLINE = [(re.compile(p, re.IGNORECASE), what) for p, what in (
     (r"<script(?![^>]*\bsrc=)[^>]*>", "an inline <script>"),
     (r"<[a-z][^>]*\sstyle\s*=", "a style= attribute"),
@@ -419,7 +438,7 @@ async def call(server, person: Person, route: str, url: str, body: Any) -> Outco
         if method in ("POST", "PATCH"):
             kwargs["json"] = body if body is not None else {}
         response = await person.api.request(method, url, **kwargs)
-    elif route == "POST /logout":  # in a session of its own: the person's stays signed in
+    elif route in ("POST /logout", "POST /account/sessions/end"):  # in a session of its own: the person's stays signed in
         fresh = await (Browser(server.url).login(person.email, PASSWORD) if person.email else _anonymous(server))
         try:
             response = await fresh.post(url, {})
