@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('gold', sa.Integer(), nullable=False),
     sa.Column('annotations', sa.Integer(), nullable=False),
     sa.Column('published', sa.Integer(), nullable=False),
+    sa.Column('owner_pid', sa.Integer(), nullable=False),
     sa.Column('heartbeat_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),

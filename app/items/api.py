@@ -8,13 +8,14 @@ from litestar import Controller, Request, Response, post
 
 from app.accounts import service as accounts
 from app.accounts.models import Role
+from app.errors import Invalid
 from app.items import service
 from app.items.bodies import DESCRIPTION, ITEMS, OTHER_MEDIA
-from app.errors import Invalid
-from app.items.parsing import FORMATS, ImportRejected, detect_format, parse_items
-from app.projects.service import get_project, interface_of, parse_due
+from app.items.parsing import FORMATS, ImportRejected
+from app.items.spool import spool_upload
+from app.projects.service import get_project, parse_due
 from app.web.bodies import takes
-from app.web.requests import database, read_limited
+from app.web.requests import database
 
 
 class ItemsApi(Controller):
@@ -30,22 +31,19 @@ class ItemsApi(Controller):
         if format is not None and format not in FORMATS:
             raise Invalid({"format": f"must be one of: {', '.join(FORMATS)}"})
         due_at = parse_due(due)
-        limit = request.app.state.settings.max_import_bytes
-        body = await read_limited(request, limit)
+        service.batch_name_of(batch)
         db = database(request)
-        async with db.transaction() as session:
-            project = await get_project(session, project_id)
+        async with db.transaction() as session:  # who is asking, before a byte of the upload is read
+            await get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, Role.ops)
-            interface = interface_of(project)
-        fmt = format or detect_format(None, request.headers.get("content-type"), body)
+        upload = await spool_upload(request, request.app.state.settings.max_import_bytes)
         try:
-            records = parse_items(body, fmt, interface)
+            result, fmt = await service.import_upload(db, project_id, upload, actor=request.user, fmt=format,
+                                                      content_type=request.headers.get("content-type"),
+                                                      batch_name=batch, due_at=due_at)
         except ImportRejected as exc:
             return Response(exc.to_dict(), status_code=422)
-        async with db.transaction() as session:
-            project = await get_project(session, project_id)
-            result = await service.import_records(session, project, records, batch_name=batch, actor=request.user,
-                                                  due_at=due_at)
+        finally:
+            upload.close()
         return Response({"created": result.created, "batch_id": result.batch_id, "gold": result.gold,
                          "annotations": result.annotations, "format": fmt}, status_code=201)
-

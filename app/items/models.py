@@ -66,6 +66,8 @@ class ItemImport(SQLModel, table=True):
     gold: int = 0
     annotations: int = 0
     published: int = Field(default=0, description="rows (by seq) already moved into the project")
+    owner_pid: int = Field(description="the importing process: when it is gone, the import is finished or "
+                                        "thrown away at once (SQLite is one machine's file, so a pid names it)")
     heartbeat_at: datetime = Field(default_factory=utcnow, description="the importer's last sign of life")
     created_at: datetime = Field(default_factory=utcnow)
 

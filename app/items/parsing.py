@@ -40,7 +40,7 @@ from typing import Any, BinaryIO, Collection, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from app.items.reading import JsonArray, JsonSyntaxError, NotAnArray, detach, line_of_bad_utf8, text_of
+from app.items.reading import JsonArray, JsonSyntaxError, NotAnArray, detach, line_of_bad_utf8, shared, text_of
 from app.web.text import unstorable_text
 from components.base import Interface
 
@@ -297,7 +297,7 @@ def _parse_json(source: BinaryIO, builder: "_RecordBuilder", problems: _Problems
     text = text_of(source, newline="")
     array = JsonArray(text, _DECODER)
     try:
-        for index, (value, raw) in enumerate(array.values(), start=1):
+        for index, (value, raw) in enumerate(shared(array.values()), start=1):
             builder.check_text = _needs_text_check(raw)
             build(value, index)
     except JsonSyntaxError as exc:
@@ -326,7 +326,7 @@ def _labelstudio_stream(source: BinaryIO) -> bool:
     """``_is_labelstudio`` over the array's entries as they are read (False if it is not JSON)."""
     text = text_of(source, newline="")
     try:
-        return _is_labelstudio(value for value, _ in JsonArray(text, _DECODER).values())
+        return _is_labelstudio(value for value, _ in shared(JsonArray(text, _DECODER).values()))
     except UnicodeDecodeError:
         raise
     except (JsonSyntaxError, NotAnArray, ValueError, RecursionError):  # the building pass reports it
@@ -353,7 +353,7 @@ def _parse_jsonl(source: BinaryIO, builder: "_RecordBuilder", problems: _Problem
     # Lines end at "\n" only: U+2028 etc. may legally sit inside JSON strings.
     text = text_of(source, newline="\n")
     try:
-        for number, raw in enumerate(text, start=1):
+        for number, raw in enumerate(shared(text), start=1):
             if raw[-1:] == "\n":  # the line's end is not part of its JSON (an unclosed string ends there)
                 raw = raw[:-1]
             if not raw or raw.isspace():
@@ -441,7 +441,7 @@ def _csv_records(text: io.TextIOBase, builder: "_RecordBuilder", problems: _Prob
     data_columns = [(i, c) for i, c in enumerate(columns) if i != id_index]
     width = len(columns)
 
-    for line, row in rows:
+    for line, row in shared(rows):
         if len(row) > width:
             problems.add(line, f"row has {len(row)} cells but the header has {width} columns")
             continue
