@@ -33,6 +33,7 @@ from app.health import healthz, readyz
 from app.items.api import ItemsApi
 from app.jobs.runner import JobRunner
 from app.projects.api import ProjectsApi
+from app.projects.components_api import ComponentsApi
 from app.projects.pages import ProjectPages
 from app.quality.api import QualityApi
 from app.quality.live import me_socket
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            healthz, readyz, AccountsApi, ProjectsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
+            healthz, readyz, AccountsApi, ProjectsApi, ComponentsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
             ReviewApi, ReviewPages, doc_socket, open_reviews, AgreementApi, AgreementPages,
             AccessApi, AccessPages, AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,

@@ -18,6 +18,7 @@ the same item twice, the later triple wins.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-LEVELS = ("nominal", "ordinal", "interval", "ratio", "set", "text")
+LEVELS = ("nominal", "ordinal", "interval", "ratio", "set", "text", "structured")
 NUMERIC_LEVELS = ("interval", "ratio")
 LEVEL_ALIASES = {"distance": "text"}
 """The text component declares its level as "distance" (components/text); same thing."""
@@ -76,8 +77,16 @@ def normalise_set(value: Any) -> frozenset[str]:
     return frozenset(str(option) for option in value)
 
 
+def normalise_structured(value: Any) -> str:
+    """A JSON-like answer (spans, a ranking) as its canonical text: equal answers, one code.
+    The component's distance reads it back (``app.agreement.distances.structured_delta``)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _normaliser(level: str):
     """How a raw answer becomes a comparable value; None when it already is one."""
+    if level == "structured":
+        return normalise_structured
     if level in NUMERIC_LEVELS:
         return float
     if level == "set":

@@ -14,12 +14,17 @@ function ``delta(codes_a, codes_b) -> float array`` over the value codes of
 * text: normalised Levenshtein distance (edit distance / length of the longer
   string, from rapidfuzz), on text already case- and whitespace-normalised.
 
-Set and text distances lie in [0, 1], so they also read as "share of disagreement".
+* structured (spans, claims, rankings): the component's own distance in [0, 1]
+  (``Component.distance``), on the answers decoded once per distinct value.
+
+Set, text and structured distances lie in [0, 1], so they also read as "share of disagreement".
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from rapidfuzz import process
@@ -114,6 +119,25 @@ def text_delta(values: list[str]) -> Delta:
     return delta
 
 
+def structured_delta(values: list[str], distance: Callable[[Any, Any], float]) -> Delta:
+    """A component's distance between JSON-like answers (``values`` are their canonical texts),
+    each distinct pair computed once."""
+    decoded = [json.loads(value) for value in values]
+    known: dict[tuple[int, int], float] = {}
+
+    def between(a: int, b: int) -> float:
+        key = (a, b) if a <= b else (b, a)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = 0.0 if a == b else float(distance(decoded[a], decoded[b]))
+        return found
+
+    def delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.fromiter(map(between, a.tolist(), b.tolist()), dtype=np.float64, count=a.size)
+
+    return delta
+
+
 def delta_for(answers: CodedAnswers, pairable_per_value: np.ndarray, set_distance: str = "masi") -> Delta:
     """The distance function for the level of ``answers``."""
     level = answers.level
@@ -129,4 +153,6 @@ def delta_for(answers: CodedAnswers, pairable_per_value: np.ndarray, set_distanc
         return set_delta(answers.values, set_distance)
     if level == "text":
         return text_delta(answers.values)
+    if level == "structured":  # no distance of its own: equal answers agree, others do not
+        return nominal_delta()
     raise ValueError(f"no distance for level {level!r}")

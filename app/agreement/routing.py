@@ -21,19 +21,28 @@ from app.projects.models import Project
 from app.projects.service import interface_of
 from app.review import config as review_config
 from app.work.models import ANNOTATE, Annotation, ReviewStatus
+from components.base import Interface, Measure
 
-#: Fields whose answers can be compared for sameness (numbers and free text are not routed on).
-COMPARED_TYPES = ("choice", "multi_choice", "rating")
+#: Levels whose answers can be compared for sameness (numbers and free text are not routed on);
+#: a structured field (spans, a ranking) agrees by 1 - its component's distance.
+COMPARED_LEVELS = ("nominal", "ordinal", "set", "structured")
 
 
-def item_agreement(answers: list[dict[str, Any]], fields: list[str]) -> float | None:
-    """Share of agreeing pairs of answers, over the fields compared (None: fewer than two answers)."""
-    agreeing = pairs = 0
-    for field in fields:
-        values = [_comparable(answer.get(field)) for answer in answers if answer.get(field) is not None]
+def compared_measures(interface: Interface) -> list[Measure]:
+    return [measure for _, measure in interface.measures() if measure.level in COMPARED_LEVELS]
+
+
+def item_agreement(answers: list[dict[str, Any]], measures: list[Measure]) -> float | None:
+    """Share of agreeing pairs of answers, over the measures compared (None: fewer than two answers)."""
+    agreeing = pairs = 0.0
+    for measure in measures:
+        values = [value for answer in answers if (value := measure.value_in(answer)) is not None]
         for a, b in combinations(values, 2):
             pairs += 1
-            agreeing += a == b
+            if measure.distance is not None:
+                agreeing += 1 - measure.distance(a, b)
+            else:
+                agreeing += _comparable(a) == _comparable(b)
     return agreeing / pairs if pairs else None
 
 
@@ -47,7 +56,7 @@ async def on_item_answered(session: AsyncSession, project: Project, item_id: int
     rules = review_config.stored(project.review)["disagreement"]
     if rules["action"] == "off":
         return 0
-    fields = [c.name for c in interface_of(project).components if c.type in COMPARED_TYPES]
+    fields = compared_measures(interface_of(project))
     answers = list((await session.execute(select(Annotation.answer).where(
         Annotation.item_id == item_id, Annotation.stage == ANNOTATE,
         Annotation.review_status.not_in([ReviewStatus.rejected, ReviewStatus.revised])))).scalars())

@@ -38,7 +38,7 @@ from app.prepared import driver_connection
 from app.projects.models import Project
 from app.projects.service import interface_of
 from app.work.models import ANNOTATE, FIX, Annotation, ReviewStatus
-from components.base import Component, Interface
+from components.base import Interface, Measure
 
 AGGREGATION_METHODS = ("majority", "dawid_skene")
 #: The levels the gap report compares answers at (exact match); others are only listed.
@@ -55,8 +55,9 @@ class Answers:
     answered_at: list[datetime]
     watermark: int
 
-    def triples(self, field: str) -> list[tuple[int, str, Any]]:
-        return [(item, who, answer.get(field)) for item, who, answer in zip(self.item_ids, self.annotators, self.answers)]
+    def triples(self, measure: Measure) -> list[tuple[int, str, Any]]:
+        value_in = measure.value_in
+        return [(item, who, value_in(answer)) for item, who, answer in zip(self.item_ids, self.annotators, self.answers)]
 
 
 def annotator_key(user_id: int | None, external: str | None) -> str:
@@ -169,24 +170,12 @@ async def newest_answer(session: AsyncSession, project_id: int) -> int:
         Annotation.project_id == project_id, COUNTED))).scalar() or 0
 
 
-def categories_of(component: Component) -> list[Any] | None:
-    """The fixed category order statistics need (chance agreement counts unused categories too)."""
-    if component.type == "choice":
-        return [option.value for option in component.options]
-    if component.type == "rating":
-        return list(range(component.min, component.max + 1))
-    return None
-
-
 def agreement_report(interface: Interface, answers: Answers) -> dict[str, Any]:
     """Every field's statistics at its level of measurement (CPU-bound: run it in a thread)."""
     fields = {}
-    for component in interface.components:
-        level = getattr(component, "level", None)
-        if level is None:
-            continue
-        fields[component.name] = field_agreement(answers.triples(component.name), level,
-                                                 categories=categories_of(component))
+    for _, measure in interface.measures():
+        fields[measure.name] = field_agreement(answers.triples(measure), measure.level,
+                                               categories=measure.categories, distance=measure.distance)
     return {"fields": fields, "answers": len(answers.item_ids), "items": len(set(answers.item_ids))}
 
 
@@ -194,21 +183,21 @@ def aggregate(interface: Interface, answers: Answers, method: str) -> dict[int, 
     """One label per item and categorical field (multi_choice: the options most annotators chose),
     with a confidence; numbers and free text have no label to vote on."""
     labels: dict[int, dict[str, Any]] = {}
-    for component in interface.components:
-        level = getattr(component, "level", None)
+    for _, measure in interface.measures():
+        level, name = measure.level, measure.name
         if level in CATEGORICAL_LEVELS:
-            result = _vote(answers.triples(component.name), categories_of(component), method)
+            result = _vote(answers.triples(measure), measure.categories, method)
             for item, label in result.items():
-                labels.setdefault(item, {})[component.name] = {"label": label.label,
+                labels.setdefault(item, {})[name] = {"label": label.label,
                                                                "confidence": round(label.confidence, 4),
                                                                "answers": label.answers}
         elif level == "set":  # each option is a yes/no vote; the label is the options voted in
             decisions: dict[int, list[tuple[str, Any]]] = {}
-            for option, triples in split_multi_choice(answers.triples(component.name)).items():
+            for option, triples in split_multi_choice(answers.triples(measure)).items():
                 for item, label in _vote(triples, [False, True], method).items():
                     decisions.setdefault(item, []).append((option, label))
             for item, votes in decisions.items():
-                labels.setdefault(item, {})[component.name] = {
+                labels.setdefault(item, {})[name] = {
                     "label": sorted(option for option, label in votes if label.label),
                     "confidence": round(min(label.confidence for _, label in votes), 4),
                     "answers": max(label.answers for _, label in votes)}
@@ -218,9 +207,9 @@ def aggregate(interface: Interface, answers: Answers, method: str) -> dict[int, 
 def items_agreement(interface: Interface, answers: Answers, items: set[int]) -> dict[int, float | None]:
     """Per item, the share of agreeing pairs of answers over its comparable fields (what disagreement
     routing uses), for the items asked about."""
-    from app.agreement.routing import COMPARED_TYPES, item_agreement
+    from app.agreement.routing import compared_measures, item_agreement
 
-    fields = [c.name for c in interface.components if c.type in COMPARED_TYPES]
+    fields = compared_measures(interface)
     given: dict[int, list[dict[str, Any]]] = {}
     for item, answer in zip(answers.item_ids, answers.answers):
         if item in items:
@@ -296,16 +285,13 @@ def _full_report(interface: Interface, answers: Answers, items: dict[int, dict[s
 def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Where disagreement concentrates (app.agreement.gaps), from the same answers."""
     fields = {}
-    for component in interface.components:
-        level = getattr(component, "level", None)
-        if level is None:
+    for _, measure in interface.measures():
+        if measure.level not in GAP_LEVELS:  # numbers and free text are listed, not compared: no rows to build
+            fields[measure.name] = (measure.level, [])
             continue
-        if level not in GAP_LEVELS:  # numbers and free text are listed, not compared: no rows to build
-            fields[component.name] = (level, [])
-            continue
-        values = [answer.get(component.name) for answer in answers.answers]
-        fields[component.name] = (level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
-                                                  answers.answered_at)))
+        values = [measure.value_in(answer) for answer in answers.answers]
+        fields[measure.name] = (measure.level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
+                                                        answers.answered_at)))
     infos = {item_id: ItemInfo(item_id, _item_label(item_id, info), _metadata(info["data"]))
              for item_id, info in items.items()}
     return guideline_gaps(fields, infos)

@@ -24,7 +24,7 @@ Which statistics apply where:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ import numpy as np
 from app.agreement import categorical
 from app.agreement.alpha import krippendorff_alpha
 from app.agreement.answers import LEVELS, CodedAnswers, Triple, code_answers
+from app.agreement.distances import structured_delta
 
 LEVEL_BY_COMPONENT = {
     "choice": "nominal",
@@ -62,6 +63,7 @@ def field_agreement(
     set_distance: str = "masi",
     include_items: bool = False,
     min_shared_items: int = 1,
+    distance: Callable[[Any, Any], float] | None = None,
 ) -> dict[str, Any]:
     """Agreement among annotators on one field.
 
@@ -88,7 +90,8 @@ def field_agreement(
          "per_item": {item_key: share of agreeing answer pairs}}
     """
     answers = code_answers(triples, level, categories)
-    alpha = krippendorff_alpha(answers, set_distance=set_distance)
+    delta = structured_delta(answers.values, distance) if answers.level == "structured" and distance else None
+    alpha = krippendorff_alpha(answers, set_distance=set_distance, delta=delta)
     counts = categorical.value_counts(answers)
     per_item = categorical.item_agreement(counts)
     report: dict[str, Any] = {

@@ -66,7 +66,8 @@ def text_name(field: str) -> str:
 
 
 def is_text(component: Any) -> bool:
-    return component.type == "text"
+    """A field held as a shared text (``Component.coedit``), merged character by character."""
+    return component.coedit == "text"
 
 
 # ---------------------------------------------------------------- the document and the answer

@@ -229,7 +229,8 @@ async def resolve_escalation(session: AsyncSession, project: Project, escalation
                        "required: say how the item is decided; the person who raised it reads this", errors)
     clean = None
     if answer is not None:
-        clean, problems = interface_of(project).validate_answer(answer)
+        item = await session.get(Item, escalation.item_id)
+        clean, problems = interface_of(project).validate_answer(answer, item.data if item else None)
         errors.update(problems)
     current = await current_guidelines(session, project) if clarification is not None else None
     clarified = check_clarification(clarification, current.body if current else None, errors)

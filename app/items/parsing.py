@@ -576,7 +576,7 @@ class _RecordBuilder:
 
         gold = obj.get("gold")
         if gold is not None:
-            gold = self._answer(gold, "gold", line)
+            gold = self._answer(gold, "gold", line, data=data)
 
         explanation = obj.get("explanation")
         if explanation is not None and not isinstance(explanation, str):
@@ -589,7 +589,7 @@ class _RecordBuilder:
             if type(raw_annotations) is not list:
                 add(line, f"annotations must be a list, got {_article(_type_name(raw_annotations))}")
             else:
-                annotations = self._annotations(raw_annotations, line)
+                annotations = self._annotations(raw_annotations, line, data)
 
         if self.problems.total != before:
             return None
@@ -612,21 +612,21 @@ class _RecordBuilder:
             return None
         return text
 
-    def _answer(self, answer: Any, where: str, line: int, label: str | None = None) -> dict | None:
-        """Validate an answer; field errors are reported as ``<where>.<field>: <message>``."""
+    def _answer(self, answer: Any, where: str, line: int, label: str | None = None, *, data: Any = None) -> dict | None:
+        """Validate an answer against its item's data; field errors are reported as ``<where>.<field>: <message>``."""
         if type(answer) is not dict:
             self.problems.add(
                 line, f"{label or where} must be an object of field: value, got {_article(_type_name(answer))}"
             )
             return None
-        clean, errors = self.interface.validate_answer(answer)
+        clean, errors = self.interface.validate_answer(answer, data if type(data) is dict else None)
         if errors:
             for field, message in errors.items():
                 self.problems.add(line, f"{where}.{field}: {message}")
             return None
         return clean
 
-    def _annotations(self, raw: list, line: int) -> list[PriorAnnotation]:
+    def _annotations(self, raw: list, line: int, data: Any = None) -> list[PriorAnnotation]:
         add = self.problems.add
         result: list[PriorAnnotation] = []
         seen: dict[str, int] = {}
@@ -662,7 +662,7 @@ class _RecordBuilder:
             if "answer" not in entry or entry["answer"] is None:
                 add(line, f"{where}.answer: required")
                 continue
-            answer = self._answer(entry["answer"], where, line, label=f"{where}.answer")
+            answer = self._answer(entry["answer"], where, line, label=f"{where}.answer", data=data)
             if annotator is not None and answer is not None:
                 result.append(PriorAnnotation(annotator, answer, created_at))
         return result
@@ -695,12 +695,12 @@ class _RecordBuilder:
         if raw is not None and type(raw) is not list:
             add(line, f"annotations must be a list, got {_article(_type_name(raw))}")
         elif raw:
-            annotations = self._labelstudio_annotations(raw, line)
+            annotations = self._labelstudio_annotations(raw, line, data)
 
         if self.problems.total == before:
             self.accept(ItemRecord(line, data, external_id, None, None, annotations))
 
-    def _labelstudio_annotations(self, raw: list, line: int) -> list[PriorAnnotation]:
+    def _labelstudio_annotations(self, raw: list, line: int, data: Any = None) -> list[PriorAnnotation]:
         add = self.problems.add
         result: list[PriorAnnotation] = []
         seen: dict[str, int] = {}
@@ -727,7 +727,7 @@ class _RecordBuilder:
                 created_at = None  # informational only; not worth refusing an import over
             answer = self._labelstudio_answer(entry["result"], where, line)
             if answer is not None:
-                answer = self._answer(answer, where, line)
+                answer = self._answer(answer, where, line, data=data)
             if annotator is not None and answer is not None:
                 result.append(PriorAnnotation(annotator, answer, created_at))
         return result

@@ -46,7 +46,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from components._checks import config_int, is_number, plural, show
-from components.base import AnswerError, Component, ConfigError, Interface
+from components.base import AnswerError, Component, ConfigError, Interface, LintRule
 
 RULE_TYPES = (
     "required",
@@ -146,15 +146,54 @@ def validate_rules(rules: Any, interface: Interface) -> list[dict[str, Any]]:
         kind = rule.get("type")
         if kind is None:
             raise ConfigError(f"linter {position}: type is missing")
-        if not isinstance(kind, str) or kind not in RULE_TYPES:
+        own = component_rule(kind, rule.get("field"), interface)
+        if own is None and (not isinstance(kind, str) or kind not in RULE_TYPES):
+            known = [*RULE_TYPES, *sorted({t for c in interface.components for t in c.lint_rules})]
             raise ConfigError(
-                f"linter {position}: unknown type {_quote(kind)}; use one of: {', '.join(RULE_TYPES)}"
+                f"linter {position}: unknown type {_quote(kind)}; use one of: {', '.join(known)}"
             )
         try:
-            normalised.append(_validate_rule(kind, rule, interface))
+            normalised.append(_validate_own_rule(kind, rule, interface, *own) if own
+                              else _validate_rule(kind, rule, interface))
         except (_RuleError, ConfigError) as exc:
             raise ConfigError(f"linter {position} ({kind}): {exc}") from None
     return normalised
+
+
+def component_rule(kind: Any, field: Any, interface: Interface) -> tuple[Component, LintRule] | None:
+    """A rule type the named field's component brings (``Component.lint_rules``), if it is one."""
+    component = interface.by_name.get(field) if isinstance(field, str) else None
+    rule = component.lint_rules.get(kind) if component is not None and isinstance(kind, str) else None
+    return (component, rule) if rule is not None else None
+
+
+def _validate_own_rule(kind: str, rule: Mapping[str, Any], interface: Interface, component: Component,
+                       own: LintRule) -> dict[str, Any]:
+    """A component's rule: the common keys checked here, its parameters by the component."""
+    allowed = _COMMON_KEYS | {"field"} | own.params
+    for key in rule:
+        if key not in allowed:
+            keys = ", ".join(sorted(own.params | {"field"})) + ", severity, message"
+            raise _RuleError(f"unknown key {_quote(key)}; this rule takes {keys}")
+    out = _common(rule)
+    out["field"] = component.name
+    out.update(own.check({k: v for k, v in rule.items() if k in own.params}, component))
+    return out
+
+
+def _common(rule: Mapping[str, Any]) -> dict[str, Any]:
+    severity = rule.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise _RuleError('severity must be "error" or "warning"')
+    out: dict[str, Any] = {"type": rule["type"], "severity": severity}
+    message = rule.get("message")
+    if message is not None:
+        if not isinstance(message, str) or not message.strip():
+            raise _RuleError("message must be a non-empty string")
+        if len(message.strip()) > MAX_MESSAGE_LENGTH:
+            raise _RuleError(f"message must be at most {MAX_MESSAGE_LENGTH} characters")
+        out["message"] = message.strip()
+    return out
 
 
 def _validate_rule(kind: str, rule: Mapping[str, Any], interface: Interface) -> dict[str, Any]:
@@ -163,17 +202,7 @@ def _validate_rule(kind: str, rule: Mapping[str, Any], interface: Interface) -> 
         if key not in allowed:
             keys = ", ".join(sorted(_PARAM_KEYS[kind])) + ", severity, message"
             raise _RuleError(f"unknown key {_quote(key)}; this rule takes {keys}")
-    severity = rule.get("severity", "error")
-    if severity not in SEVERITIES:
-        raise _RuleError('severity must be "error" or "warning"')
-    out: dict[str, Any] = {"type": kind, "severity": severity}
-    message = rule.get("message")
-    if message is not None:
-        if not isinstance(message, str) or not message.strip():
-            raise _RuleError("message must be a non-empty string")
-        if len(message.strip()) > MAX_MESSAGE_LENGTH:
-            raise _RuleError(f"message must be at most {MAX_MESSAGE_LENGTH} characters")
-        out["message"] = message.strip()
+    out = _common(rule)
     out.update(_VALIDATORS[kind](rule, interface))
     return out
 
@@ -397,16 +426,21 @@ def _banned_regex(phrases: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[str,
 
 
 def run_linters(
-    rules: list[dict[str, Any]], answer: dict[str, Any], context: LintContext
+    rules: list[dict[str, Any]], answer: dict[str, Any], context: LintContext, interface: Interface | None = None
 ) -> list[LintFinding]:
-    """Apply normalised rules to a validated answer (field -> value; absent optional fields are None)."""
+    """Apply normalised rules to a validated answer (field -> value; absent optional fields are None).
+    Rules a component brings need the ``interface``; an empty field passes them."""
     findings: list[LintFinding] = []
     for rule in rules:
         kind = rule["type"]
-        check = _RUNNERS.get(kind)
-        if check is None:
+        own = component_rule(kind, rule.get("field"), interface) if interface is not None else None
+        if own is not None:
+            value = answer.get(rule["field"])
+            message = None if _is_empty(value) else own[1].run(rule, own[0], value, context)
+        elif (check := _RUNNERS.get(kind)) is None:
             raise ValueError(f"unknown linter type {kind!r}; rules must come from validate_rules")
-        message = check(rule, answer, context)
+        else:
+            message = check(rule, answer, context)
         if message is not None:
             findings.append(
                 LintFinding(

@@ -146,11 +146,11 @@ def gold_score(interface: Interface, answer: dict[str, Any], item: Item) -> floa
 
 
 def lint(project: Project, answer: dict[str, Any], item_data: dict[str, Any], time_on_task_ms: int | None,
-         recent_answers: list[dict[str, Any]]) -> list[LintFinding]:
+         recent_answers: list[dict[str, Any]], interface: Interface) -> list[LintFinding]:
     """Run the project's rules; errors become a 422 at the field, warnings travel with the answer."""
     rules = quality_config.stored(project.quality)["linters"]
     findings = run_linters(rules, answer, LintContext(item_data=item_data, time_on_task_ms=time_on_task_ms,
-                                                      recent_answers=recent_answers))
+                                                      recent_answers=recent_answers), interface)
     errors = {(f.field or "answer"): f.message for f in findings if f.severity == "error"}
     if errors:
         raise Invalid(errors, message="the answer did not pass the project's checks")

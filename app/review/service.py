@@ -204,7 +204,9 @@ async def decide(session: AsyncSession, task_id: int, reviewer: User, decision: 
     current = annotation.reviewed_answer or annotation.answer
     edited: dict[str, Any] | None = None
     if decision == Decision.edit and not errors:
-        edited, field_errors = interface_of(project).validate_answer(answer)
+        item = await session.get(Item, annotation.item_id)
+        edited, field_errors = interface_of(project).validate_answer(answer, item.data if item else None,
+                                                                     annotation.assignment_id)
         if field_errors:
             raise Invalid(field_errors, message="the edited answer is not valid")
     if errors:

@@ -354,12 +354,12 @@ async def submit(session: AsyncSession, assignment_id: int, user: User, answer: 
     if assignment.state == AssignmentState.expired or assignment.expires_at <= now:
         await _late(session, assignment, user)
     interface = interface_of(project)
-    clean, errors = interface.validate_answer(answer)
+    clean, errors = interface.validate_answer(answer, item.data, assignment.id)
     if errors:
         raise Invalid(errors, message="the answer is not valid")
     time_on_task_ms = int((now - assignment.leased_at).total_seconds() * 1000)
     recent = await quality.recent_answers(session, project.id, user.id, quality.recent_answers_needed(project))
-    warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent)
+    warnings = quality.lint(project, clean, item.data, time_on_task_ms, recent, interface)
     annotation = NewAnswer(project_id=assignment.project_id, item_id=assignment.item_id, assignment_id=assignment.id,
                            user_id=user.id, answer=clean, guideline_version=project.guideline_version or None,
                            time_on_task_ms=time_on_task_ms, idempotency_key=idempotency_key,

@@ -11,6 +11,7 @@ from components.base import Component
 
 class Choice(Component):
     type = "choice"
+    description = "One option from a fixed list"
     level = "nominal"
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -27,6 +28,9 @@ class Choice(Component):
 
     def score(self, answer: Any, gold: Any) -> float:
         return 1.0 if answer == gold else 0.0
+
+    def categories(self) -> list[Any]:
+        return [option.value for option in self.options]
 
 
 COMPONENT = Choice

@@ -11,6 +11,7 @@ from components.base import AnswerError, Component, ConfigError
 
 class MultiChoice(Component):
     type = "multi_choice"
+    description = "Any number of options from a fixed list"
     level = "set"
 
     def configure(self, config: Mapping[str, Any]) -> None:

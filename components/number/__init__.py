@@ -19,6 +19,7 @@ LEVELS = ("interval", "ratio")
 
 class Number(Component):
     type = "number"
+    description = "A number, optionally bounded"
     level = "interval"
 
     def configure(self, config: Mapping[str, Any]) -> None:

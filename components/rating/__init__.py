@@ -15,6 +15,7 @@ _POINT = re.compile(r"[+-]?\d+", re.ASCII)
 
 class Rating(Component):
     type = "rating"
+    description = "A whole number on a short labelled scale"
     level = "ordinal"
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -26,6 +27,9 @@ class Rating(Component):
             raise ConfigError(f"max - min must be at most {MAX_STEPS}; use a number field instead")
         self.labels = self._parse_labels(config.get("labels"))
         self.tolerance = config_int(config, "tolerance", default=0, minimum=0)
+
+    def categories(self) -> list[Any]:
+        return list(range(self.min, self.max + 1))
 
     def _parse_labels(self, raw: Any) -> dict[str, str]:
         """Keys normalised to str(int), so "01" and 1 both mean point 1."""

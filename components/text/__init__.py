@@ -20,6 +20,8 @@ def _normalise(text: str) -> str:
 class Text(Component):
     type = "text"
     level = "distance"
+    coedit = "text"
+    description = "Free text, one line or several"
 
     def configure(self, config: Mapping[str, Any]) -> None:
         self.min_length = config_int(config, "min_length", minimum=0)

@@ -208,6 +208,7 @@ RULES: dict[str, Rule] = {
         ANALYSTS, body={"resolution": "Settled"}),
     "POST /projects/{project_id:int}/guidelines/acknowledge": rule(MEMBERS, body={"version": "1"}),
     # ending access (tokens: one nobody has; the user: A's contributor, deactivated and reactivated last)
+    "GET /api/v1/components": rule(SIGNED_IN),
     "GET /api/v1/me/tokens": rule(SIGNED_IN),
     "DELETE /api/v1/me/tokens/{token_id:int}": rule(SIGNED_IN, also_ok=(404,)),
     "POST /api/v1/me/password": rule(SIGNED_IN),  # the empty body: 422 at current_password

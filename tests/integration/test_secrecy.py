@@ -92,7 +92,7 @@ NOT_A_MEMBER = 987_654_321
 COVERED = frozenset({
     "GET /healthz", "GET /readyz",
     "POST /api/v1/auth/token", "GET /api/v1/me", "POST /api/v1/users",
-    "GET /api/v1/projects", "POST /api/v1/projects",
+    "GET /api/v1/projects", "POST /api/v1/projects", "GET /api/v1/components",
     "GET /api/v1/projects/{project_id:int}", "PATCH /api/v1/projects/{project_id:int}",
     "POST /api/v1/projects/{project_id:int}/members", "POST /api/v1/projects/{project_id:int}/launch",
     "POST /api/v1/projects/{project_id:int}/pause", "POST /api/v1/projects/{project_id:int}/complete",
@@ -368,6 +368,7 @@ async def run_sweep(s: Sweep, server, db, held: dict) -> None:
     assert token.status_code == 200, token.text
     await s.call("GET /api/v1/me", s.api, "GET", "/api/v1/me", 200)
     await s.call("GET /api/v1/projects", s.api, "GET", "/api/v1/projects", 200)
+    await s.call("GET /api/v1/components", s.api, "GET", "/api/v1/components", 200)
     await s.call("GET /api/v1/projects/{project_id:int}", s.api, "GET", f"/api/v1/projects/{pid}", 200)
     await s.call("GET /api/v1/me/projects/{project_id:int}/standing", s.api, "GET",
                  f"/api/v1/me/projects/{pid}/standing", 200)

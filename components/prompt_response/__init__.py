@@ -1,0 +1,34 @@
+"""A prompt and one model response (markdown, fenced code highlighted)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from components._display import as_text, binding_of, resolve_binding
+from components.base import DisplayPart
+
+
+class PromptResponse(DisplayPart):
+    type = "prompt_response"
+    description = "Shows a prompt and one response (markdown; fenced code highlighted)"
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.response = binding_of(config, "response", required=True)
+
+    def config(self) -> dict[str, Any]:
+        return {"response": self.response}
+
+    def resolve(self, item_data: Mapping[str, Any], assignment_id: int | None = None) -> dict[str, str | None]:
+        """``{prompt, response}``: a chat's last user turn counts as the prompt."""
+        prompt = self.raw(item_data)
+        if isinstance(prompt, list):  # a conversation: its last user turn
+            users = [t.get("content") for t in prompt if isinstance(t, Mapping) and t.get("role") == "user"]
+            prompt = users[-1] if users else None
+        return {"prompt": as_text(prompt), "response": as_text(resolve_binding(self.response, item_data))}
+
+    def text_of(self, shown: Mapping[str, Any]) -> str:
+        """The text answers are marked on (spans and claims on a response)."""
+        return shown.get("response") or ""
+
+
+COMPONENT = PromptResponse

@@ -1,0 +1,54 @@
+"""N candidate responses, side by side or stacked, in an order fixed per assignment and recorded."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from components._checks import config_bool
+from components._display import as_text, choice_setting
+from components.base import DisplayPart, shuffled
+
+LAYOUTS = ("side_by_side", "stacked")
+
+
+class Responses(DisplayPart):
+    type = "responses"
+    description = ("Shows candidate responses side by side or stacked, each with an id, in an order "
+                   "randomised per assignment (recorded on the answer)")
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.layout = choice_setting(config, "layout", LAYOUTS, "side_by_side")
+        self.randomise = config_bool(config, "randomise", True)
+        self.markdown = config_bool(config, "markdown", True)
+
+    def config(self) -> dict[str, Any]:
+        return {"layout": self.layout, "randomise": self.randomise, "markdown": self.markdown}
+
+    def candidates(self, item_data: Mapping[str, Any]) -> list[dict[str, str]]:
+        """``[{id, content}]`` in the item's order: a list of texts gets ids A, B, C…; a list of
+        objects keeps its ``id`` (else the letter) and reads ``content`` (or ``text``/``response``);
+        an object maps ids to texts."""
+        raw = self.raw(item_data)
+        if isinstance(raw, Mapping):
+            raw = [{"id": str(key), "content": value} for key, value in raw.items()]
+        if not isinstance(raw, list):
+            return []
+        found: list[dict[str, str]] = []
+        for position, entry in enumerate(raw[:26]):
+            letter = chr(ord("A") + position)
+            if isinstance(entry, Mapping):
+                ident = entry.get("id")
+                content = next((entry[k] for k in ("content", "text", "response") if k in entry), None)
+                found.append({"id": str(ident) if ident not in (None, "") else letter,
+                              "content": as_text(content) or ""})
+            else:
+                found.append({"id": letter, "content": as_text(entry) or ""})
+        return found
+
+    def resolve(self, item_data: Mapping[str, Any], assignment_id: int | None = None) -> list[dict[str, str]]:
+        """The candidates in the order this assignment shows them."""
+        found = self.candidates(item_data)
+        return shuffled(found, assignment_id, self.name) if self.randomise else found
+
+
+COMPONENT = Responses
