@@ -190,7 +190,9 @@ class DisplayPart(Part):
 
     @property
     def display_template(self) -> str:
-        return f"{self.type}/display.html"
+        """``components/<folder>/display.html`` (the folder: a display part may share its type name
+        with an answer component, as ``text`` does)."""
+        return f"{type(self).__module__.split('.')[1]}/display.html"
 
     @property
     def form_name(self) -> str:
