@@ -188,6 +188,12 @@ class DisplayPart(Part):
         """The bound value in the part's own shape (a text, a list of turns); None if unusable."""
         return value
 
+    def as_prompt(self, item_data: Mapping[str, Any]) -> Any:
+        """What this part gives a training export as the prompt (the preference export takes the
+        nearest part before the responses that gives one): a text, or a message list
+        ``[{role, content}]`` for a chat; None when the part is no prompt (the default)."""
+        return None
+
     @property
     def display_template(self) -> str:
         """``components/<folder>/display.html`` (the folder: a display part may share its type name
@@ -277,6 +283,12 @@ class Component(Part):
     def is_empty(self, value: Any) -> bool:
         return value is None or value == "" or value == []
 
+    def form_values(self, form: Mapping[str, list[str]]) -> list[str]:
+        """The strings this field's inputs posted, handed to ``parse_form``: the values named
+        ``form_name``. A field with several inputs (a rubric: a scale, N/A and a rationale per
+        criterion, named ``form_name.<criterion>.<part>``) overrides this to pick them all."""
+        return list(form.get(self.form_name, []))
+
     @abstractmethod
     def parse_form(self, values: list[str]) -> Any:
         """Turn the strings an HTML form posted for this field into a raw value.
@@ -291,6 +303,15 @@ class Component(Part):
     def export(self, value: Any) -> Any:
         """The value as it appears in exported datasets."""
         return value
+
+    #: Whether answers pick one of candidates shown in a per-assignment order, so the gap report
+    #: measures position bias on the field (``chosen_position``, app/agreement/position_bias.py).
+    position_bias: ClassVar[bool] = False
+
+    def chosen_position(self, value: Any) -> int | None:
+        """The position shown (0 = left/first) of the candidate the answer chose; None when it chose
+        none (a tie). Only read when ``position_bias`` is true."""
+        return None
 
     # -- agreement ----------------------------------------------------------
     def categories(self) -> list[Any] | None:
@@ -402,4 +423,4 @@ class Interface:
 
     def parse_form(self, form: Mapping[str, list[str]]) -> dict[str, Any]:
         """Raw answer from form data, keyed by field name (``form`` maps name -> all values)."""
-        return {c.name: c.parse_form(list(form.get(c.form_name, []))) for c in self.components}
+        return {c.name: c.parse_form(c.form_values(form)) for c in self.components}

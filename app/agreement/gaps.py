@@ -29,6 +29,18 @@ numbers rarely match exactly and would swamp the report with noise. With several
 fields, an item's agreement is the mean over the fields it has two or more
 answers on. Confusion pairs are for choice and rating fields only.
 
+Interval measures on a small whole-number scale are compared too (``compared_level``): a
+rubric criterion scored 1-5 is interval for Krippendorff's alpha, but its values are a
+handful of points that people pick from a labelled scale, like a rating's, so exact
+agreement (and which points are confused) is as meaningful as for a rating. Such a measure
+(level ``interval``, ``categories`` all whole numbers, at most ``MAX_COMPARED_SCALE``
+points) is compared exactly, as ordinal, and listed with level ``ordinal``; the report's
+``fields`` then shows each rubric criterion (``quality.accuracy``) with its agreement, so
+the criteria with the lowest agreement stand out, and ``confusion`` which points of a
+criterion are confused. An interval measure without such categories (a number field)
+stays listed, not compared. The caller (``service.guideline_gaps_for``) decides by the
+measure's level and categories, never by component type.
+
 All per-answer and per-item work is numpy over the coded answers
 (``answers.code_answers``); the Python-level passes are C-level ``map`` calls
 over the rows, and loops run only over fields, metadata keys, and the few rows
@@ -56,6 +68,20 @@ GAP_LEVELS = ("nominal", "ordinal", "set")
 """Levels whose answers are compared exactly; interval, ratio and text fields are skipped."""
 CONFUSION_LEVELS = ("nominal", "ordinal")
 TRENDS = ("day", "week")
+MAX_COMPARED_SCALE = 11
+"""An interval measure whose categories are at most this many whole numbers (0-10) is compared."""
+
+
+def compared_level(level: str, categories: Sequence[Any] | None) -> str | None:
+    """The level the report compares a measure at, or None when it is only listed: nominal,
+    ordinal and set as they are; interval on a small whole-number scale as ordinal."""
+    level = LEVEL_ALIASES.get(level, level)
+    if level in GAP_LEVELS:
+        return level
+    if (level == "interval" and categories and len(categories) <= MAX_COMPARED_SCALE
+            and all(isinstance(point, int) and not isinstance(point, bool) for point in categories)):
+        return "ordinal"
+    return None
 
 MAX_GROUP_VALUES = 50
 """A metadata key with more distinct values than this is not a grouping (ids, free text)."""

@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.agreement.aggregation import dawid_skene, majority_vote, split_multi_choice
-from app.agreement.gaps import AnswerRow, ItemInfo, guideline_gaps
+from app.agreement.gaps import AnswerRow, ItemInfo, compared_level, guideline_gaps
 from app.agreement.models import AgreementSnapshot
 from app.agreement.statistics import CATEGORICAL_LEVELS, field_agreement
 from app.db import Database
@@ -41,8 +41,6 @@ from app.work.models import ANNOTATE, FIX, Annotation, ReviewStatus
 from components.base import Interface, Measure
 
 AGGREGATION_METHODS = ("majority", "dawid_skene")
-#: The levels the gap report compares answers at (exact match); others are only listed.
-GAP_LEVELS = ("nominal", "ordinal", "set")
 
 
 @dataclass(frozen=True)
@@ -286,12 +284,13 @@ def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, 
     """Where disagreement concentrates (app.agreement.gaps), from the same answers."""
     fields = {}
     for _, measure in interface.measures():
-        if measure.level not in GAP_LEVELS:  # numbers and free text are listed, not compared: no rows to build
+        level = compared_level(measure.level, measure.categories)  # a 1-5 criterion is compared, as ordinal
+        if level is None:  # numbers and free text are listed, not compared: no rows to build
             fields[measure.name] = (measure.level, [])
             continue
         values = [measure.value_in(answer) for answer in answers.answers]
-        fields[measure.name] = (measure.level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
-                                                        answers.answered_at)))
+        fields[measure.name] = (level, list(map(AnswerRow, answers.item_ids, answers.annotators, values,
+                                                answers.answered_at)))
     infos = {item_id: ItemInfo(item_id, _item_label(item_id, info), _metadata(info["data"]))
              for item_id, info in items.items()}
     return guideline_gaps(fields, infos)
