@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -180,6 +181,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--contributors", type=int, default=4)
     args = parser.parse_args()
+    # A million of these lines is ~210 MB, past the default 200 MiB limit (MAX_IMPORT_BYTES): raised for the server.
+    os.environ.setdefault("MAX_IMPORT_BYTES", str(512 * 1024 * 1024))
     result = measure_with_server(
         "import_under_load", args,
         lambda server, target, token: run(server, target, token, args.lines, args.contributors),
