@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.agreement.aggregation import dawid_skene, majority_vote, split_multi_choice
 from app.agreement.gaps import AnswerRow, ItemInfo, compared_level, guideline_gaps
 from app.agreement.models import AgreementSnapshot
+from app.agreement.position_bias import with_position_bias
 from app.agreement.statistics import CATEGORICAL_LEVELS, field_agreement
 from app.db import Database
 from app.events.service import record
@@ -293,7 +294,7 @@ def guideline_gaps_for(interface: Interface, answers: Answers, items: dict[int, 
                                                 answers.answered_at)))
     infos = {item_id: ItemInfo(item_id, _item_label(item_id, info), _metadata(info["data"]))
              for item_id, info in items.items()}
-    return guideline_gaps(fields, infos)
+    return with_position_bias(guideline_gaps(fields, infos), interface, answers)
 
 
 #: How many values of an item's data are looked at for its excerpt (data can be any JSON, of any size).

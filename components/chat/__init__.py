@@ -35,5 +35,10 @@ class Chat(DisplayPart):
                           "role": str(turn.get("role") or "user"), "content": as_text(turn.get("content")) or ""})
         return turns
 
+    def as_prompt(self, item_data: Mapping[str, Any]) -> list[dict[str, str]] | None:
+        """The conversation as messages ``[{role, content}]``, for training exports."""
+        turns = self.resolve(item_data)
+        return [{"role": t["role"], "content": t["content"]} for t in turns] or None
+
 
 COMPONENT = Chat

@@ -26,6 +26,10 @@ class PromptResponse(DisplayPart):
             prompt = users[-1] if users else None
         return {"prompt": as_text(prompt), "response": as_text(resolve_binding(self.response, item_data))}
 
+    def as_prompt(self, item_data: Mapping[str, Any]) -> str | None:
+        """The prompt (a chat's last user turn), for training exports."""
+        return self.resolve(item_data)["prompt"]
+
     def text_of(self, shown: Mapping[str, Any]) -> str:
         """The text answers are marked on (spans and claims on a response)."""
         return shown.get("response") or ""

@@ -22,5 +22,9 @@ class TextDisplay(DisplayPart):
     def normalise(self, value: Any, assignment_id: int | None) -> str | None:
         return as_text(value)
 
+    def as_prompt(self, item_data: Mapping[str, Any]) -> str | None:
+        """The text, for training exports."""
+        return self.resolve(item_data)
+
 
 COMPONENT = TextDisplay
