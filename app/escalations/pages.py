@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
@@ -22,7 +23,17 @@ from app.escalations.models import EscalationState
 from app.projects.models import Project
 from app.projects.service import current_guidelines, get_project, interface_of
 from app.web.requests import database
+from app.work.models import Annotation
 from components.base import Component
+
+async def _assignments_of(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[int, int | None]:
+    """The assignment of each escalated answer, so its item is shown as that contributor saw it."""
+    ids = {row["annotation_id"] for row in rows if row.get("annotation_id") is not None}
+    if not ids:
+        return {}
+    found = await session.execute(select(Annotation.id, Annotation.assignment_id).where(Annotation.id.in_(ids)))
+    return dict(found.all())
+
 
 #: Where a problem the service reports is shown in a resolve form.
 _FORM_FIELDS = {"clarification.guidelines": "guidelines", "clarification.changelog": "changelog",
@@ -77,18 +88,20 @@ class EscalationPages(Controller):
             rows = await service.views(session, escalations, staff=True)
             guidelines = await current_guidelines(session, project)
             done = await service.get_escalation(session, project, resolved) if resolved else None
+            shown_for = await _assignments_of(session, rows)
         interface = interface_of(project)
         posted = posted or {}
         for row in rows:
             prefix = _prefix(row["id"])
             mine = posted.get(row["id"], {})
             row["fields"] = [PrefixedField(c, prefix) for c in interface.components]
+            row["assignment_id"] = shown_for.get(row.get("annotation_id"))
             row["values"] = mine.get("values", row.get("escalated_answer") or {})
             row["form"] = {"resolution": mine.get("resolution", ""),
                            "guidelines": mine.get("guidelines", guidelines.body if guidelines else ""),
                            "changelog": mine.get("changelog", ""), "errors": mine.get("errors", {})}
         return Template("escalations/queue.html", status_code=status_code, context={
-            "user": request.user, "project": project, "rows": rows, "limit": service.LIST_LIMIT,
+            "user": request.user, "project": project, "rows": rows, "limit": service.LIST_LIMIT, "interface": interface,
             "guidelines": guidelines, "resolved": done if done is not None and done.state == "resolved" else None})
 
     @get("/escalations")

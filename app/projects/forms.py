@@ -11,6 +11,10 @@ Builder rows are named by a key that never changes while the page is open::
 
 so rows can be added, removed and reordered in the browser without renumbering:
 the order of the ``row`` values is the order of the fields.
+
+A row is an answer field or a display part (what the contributor is shown: ``value: "$field"``).
+The type select names display parts ``show:<type>`` (``text`` is both an answer field and a shown
+text), so one select offers both, answer fields first and the display parts as a "Show" group.
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from components.registry import all_component_classes
+from components.base import DISPLAY
+from components.registry import all_component_classes, display_part_classes, part_class_for
 
 #: Spec keys every row edits itself; everything else is type-specific config.
 COMMON_KEYS = ("name", "type", "label", "required", "help")
 
 TYPE_LABELS = {"choice": "Single choice", "multi_choice": "Multiple choice", "rating": "Rating",
                "number": "Number", "text": "Text"}
+DISPLAY_LABELS = {"text": "Text", "prompt_response": "Prompt and response", "responses": "Responses to compare",
+                  "chat": "Chat", "code": "Code", "metadata": "Item details"}
+#: How the type select names a display part (its value), so it never collides with an answer type.
+SHOW = "show:"
 
 _KEY = re.compile(r"^\d{1,6}$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -43,13 +52,14 @@ class ConfigInput:
 
     key: str  # the spec key it sets
     label: str
-    kind: str  # lines | int | number | bool | labels | json
+    kind: str  # lines | int | number | bool | labels | json | binding | select | names
     hint: str = ""
     default: str | bool = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) of a select
 
     @property
     def wide(self) -> bool:
-        return self.kind in {"lines", "labels", "json"}
+        return self.kind in {"lines", "labels", "json", "names"}
 
 
 _OPTIONS = ConfigInput("options", "Options", "lines", "One per line. Write value | Label to show a different label.")
@@ -70,6 +80,31 @@ _JSON_CONFIG = (ConfigInput("config", "Settings (JSON object)", "json",
                             'Type-specific settings, e.g. {"max": 10}', default="{}"),)
 
 
+_BINDING_HINT = 'the item field, as $field ($a.b for a nested one); anything else is shown as written'
+
+
+def _binding(label: str, default: str, key: str = "value") -> ConfigInput:
+    return ConfigInput(key, label, "binding", _BINDING_HINT, default=default)
+
+
+_MARKDOWN = ConfigInput("markdown", "Markdown", "bool", default=True)
+DISPLAY_INPUTS: dict[str, tuple[ConfigInput, ...]] = {
+    "text": (_binding("Shows", "$text"), ConfigInput("markdown", "Markdown", "bool", default=False)),
+    "prompt_response": (_binding("Prompt", "$prompt"), _binding("Response", "$response", "response")),
+    "responses": (_binding("Responses", "$responses"),
+                  ConfigInput("layout", "Layout", "select", default="side_by_side",
+                              choices=(("side_by_side", "Side by side"), ("stacked", "Stacked"))),
+                  ConfigInput("randomise", "Random order per assignment", "bool", default=True), _MARKDOWN),
+    "chat": (_binding("Conversation", "$messages"), _MARKDOWN),
+    "code": (_binding("Code", "$code"),
+             ConfigInput("language", "Language", "binding", 'e.g. python, or "$field" for the item\'s own')),
+    "metadata": (_binding("Fields of", "$"),
+                 ConfigInput("fields", "Fields", "names", "One item field per line (empty: all of them)")),
+}
+#: Display parts registered after this builder was written: the binding, and the rest as JSON.
+_DISPLAY_JSON = (_binding("Shows", "$text"), *_JSON_CONFIG)
+
+
 def component_types() -> list[tuple[str, str]]:
     """(type, label) of every registered component, the builder's own types first."""
     known = all_component_classes()
@@ -77,8 +112,29 @@ def component_types() -> list[tuple[str, str]]:
     return [(t, TYPE_LABELS.get(t) or t.replace("_", " ").capitalize()) for t in ordered]
 
 
+def display_types() -> list[tuple[str, str]]:
+    """(select value, label) of every display part: the builder's "Show" group."""
+    known = display_part_classes()
+    ordered = [t for t in DISPLAY_LABELS if t in known] + sorted(t for t in known if t not in DISPLAY_LABELS)
+    return [(SHOW + t, DISPLAY_LABELS.get(t) or t.replace("_", " ").capitalize()) for t in ordered]
+
+
+def split_choice(choice: str) -> tuple[bool, str]:
+    """(is a display part, type) of a type select value."""
+    return (True, choice[len(SHOW):]) if choice.startswith(SHOW) else (False, choice)
+
+
 def inputs_for(kind: str) -> tuple[ConfigInput, ...]:
-    return CONFIG_INPUTS.get(kind, _JSON_CONFIG)
+    """The inputs of a type select value (``show:<type>`` for a display part)."""
+    display, bare = split_choice(kind)
+    if display:
+        return DISPLAY_INPUTS.get(bare, _DISPLAY_JSON)
+    return CONFIG_INPUTS.get(bare, _JSON_CONFIG)
+
+
+def _known_choice(choice: str) -> bool:
+    display, bare = split_choice(choice)
+    return bare in (display_part_classes() if display else all_component_classes())
 
 
 def default_type() -> str:
@@ -92,7 +148,7 @@ class FieldRow:
     """One field of the builder as the page shows it: every value a string the user typed."""
 
     key: int
-    type: str
+    type: str  # the part's type; ``display`` says which kind (text is both)
     name: str = ""
     label: str = ""
     help: str = ""
@@ -100,35 +156,44 @@ class FieldRow:
     values: dict[str, str | bool] = field(default_factory=dict)  # by ConfigInput.key
     extra: dict[str, Any] = field(default_factory=dict)  # spec keys the builder does not show
     error: str | None = None
+    display: bool = False  # a display part (shows item data) rather than an answer field
 
     @property
     def prefix(self) -> str:
         return f"field-{self.key}"
 
     @property
+    def choice(self) -> str:
+        """The type select's value for this row."""
+        return SHOW + self.type if self.display else self.type
+
+    @property
     def inputs(self) -> tuple[ConfigInput, ...]:
-        return inputs_for(self.type)
+        return inputs_for(self.choice)
 
     @property
     def known_type(self) -> bool:
-        return self.type in all_component_classes()
+        return _known_choice(self.choice)
 
     def value(self, item: ConfigInput) -> str | bool:
         return self.values.get(item.key, item.default)
 
 
 def new_row(key: int, kind: str | None = None) -> FieldRow:
-    kind = kind if kind in all_component_classes() else default_type()
-    return FieldRow(key=key, type=kind)
+    """A fresh row of a type select value (``show:<type>`` for a display part)."""
+    kind = kind if kind and _known_choice(kind) else default_type()
+    display, bare = split_choice(kind)
+    return FieldRow(key=key, type=bare, display=display)
 
 
 def change_type(row: FieldRow, kind: str) -> FieldRow:
     """The same row as another type: what both types share is kept, the rest starts afresh."""
-    if kind == row.type:
+    if kind == row.choice:
         return row
-    values = {k: v for k, v in row.values.items() if _compatible(_kind_of(row.type, k), _kind_of(kind, k))}
-    return FieldRow(key=row.key, type=kind, name=row.name, label=row.label, help=row.help, required=row.required,
-                    values=values)
+    values = {k: v for k, v in row.values.items() if _compatible(_kind_of(row.choice, k), _kind_of(kind, k))}
+    display, bare = split_choice(kind)
+    return FieldRow(key=row.key, type=bare, name=row.name, label=row.label, help=row.help,
+                    required=row.required or row.display, values=values, display=display)
 
 
 def _kind_of(kind: str, key: str) -> str | None:
@@ -153,12 +218,13 @@ def _first(get: Getter, name: str) -> str:
 def read_row(get: Getter, key: int, kind: str | None = None) -> FieldRow:
     """A row as posted. ``get(name)`` returns every value posted under ``name``."""
     prefix = f"field-{key}"
-    posted_type = _first(get, f"{prefix}-type")
-    row = FieldRow(key=key, type=posted_type or default_type(), name=_first(get, f"{prefix}-name"),
+    posted_type = _first(get, f"{prefix}-type") or default_type()
+    display, bare = split_choice(posted_type)
+    row = FieldRow(key=key, type=bare, name=_first(get, f"{prefix}-name"),
                    label=_first(get, f"{prefix}-label"), help=_first(get, f"{prefix}-help"),
-                   required=bool(get(f"{prefix}-required")))
+                   required=bool(get(f"{prefix}-required")), display=display)
     # The inputs on the page are those of the type the row was drawn with.
-    drawn = _first(get, f"{prefix}-drawn") or row.type
+    drawn = _first(get, f"{prefix}-drawn") or row.choice
     for item in inputs_for(drawn):
         if item.kind == "bool":
             row.values[item.key] = bool(get(f"{prefix}-{item.key}"))
@@ -172,10 +238,11 @@ def read_row(get: Getter, key: int, kind: str | None = None) -> FieldRow:
             loaded = None
         if isinstance(loaded, dict):
             row.extra = {k: v for k, v in loaded.items() if k not in COMMON_KEYS}
-    if drawn != row.type:
-        row = change_type(FieldRow(key=key, type=drawn, name=row.name, label=row.label, help=row.help,
-                                   required=row.required, values=row.values), row.type)
-    if kind is not None and kind != row.type:
+    if drawn != row.choice:
+        drawn_display, drawn_type = split_choice(drawn)
+        row = change_type(FieldRow(key=key, type=drawn_type, name=row.name, label=row.label, help=row.help,
+                                   required=row.required, values=row.values, display=drawn_display), row.choice)
+    if kind is not None and kind != row.choice:
         row = change_type(row, kind)
     return row
 
@@ -193,16 +260,22 @@ def read_rows(get: Getter) -> list[FieldRow]:
 
 def row_from_spec(key: int, spec: Mapping[str, Any]) -> FieldRow:
     kind = str(spec.get("type") or default_type())
+    part_class = part_class_for(spec)
+    display = part_class is not None and part_class.kind == DISPLAY
     row = FieldRow(key=key, type=kind, name=str(spec.get("name") or ""), label=str(spec.get("label") or ""),
-                   help=str(spec.get("help") or ""), required=bool(spec.get("required", True)))
-    shown = {"config"} if kind not in CONFIG_INPUTS else {i.key for i in row.inputs}
+                   help=str(spec.get("help") or ""), required=bool(spec.get("required", True)), display=display)
+    drawn = {i.key for i in row.inputs}
     for item in row.inputs:
         if item.kind == "json":
-            config = {k: v for k, v in spec.items() if k not in COMMON_KEYS}
+            config = {k: v for k, v in spec.items() if k not in COMMON_KEYS and k not in drawn}
             row.values[item.key] = json.dumps(config, ensure_ascii=False)
             continue
         value = spec.get(item.key)
-        if item.kind == "bool":
+        if item.kind in ("binding", "select"):
+            row.values[item.key] = "" if value is None else (value if isinstance(value, str) else json.dumps(value))
+        elif item.kind == "names":
+            row.values[item.key] = "\n".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+        elif item.kind == "bool":
             row.values[item.key] = bool(value) if value is not None else bool(item.default)
         elif value is None:
             row.values[item.key] = ""
@@ -213,8 +286,8 @@ def row_from_spec(key: int, spec: Mapping[str, Any]) -> FieldRow:
                                     if isinstance(value, Mapping) else str(value))
         else:
             row.values[item.key] = _show_number(value)
-    if kind in CONFIG_INPUTS:
-        row.extra = {k: v for k, v in spec.items() if k not in COMMON_KEYS and k not in shown}
+    if not any(i.kind == "json" for i in row.inputs):
+        row.extra = {k: v for k, v in spec.items() if k not in COMMON_KEYS and k not in drawn}
     return row
 
 
@@ -271,7 +344,9 @@ def _labels(text: str) -> dict[str, str]:
 def row_spec(row: FieldRow) -> tuple[dict[str, Any], str | None]:
     """The spec the service takes, or a problem the builder found before the service could."""
     spec: dict[str, Any] = dict(row.extra)
-    spec.update(name=row.name.strip(), type=row.type, required=row.required)
+    spec.update(name=row.name.strip(), type=row.type)
+    if not row.display:  # a display part has nothing to require
+        spec["required"] = row.required
     if row.label.strip():
         spec["label"] = row.label.strip()
     if row.help.strip():
@@ -283,7 +358,14 @@ def row_spec(row: FieldRow) -> tuple[dict[str, Any], str | None]:
             spec[item.key] = bool(raw)
             continue
         text = raw if isinstance(raw, str) else ""
-        if item.kind == "lines":
+        if item.kind in ("binding", "select"):
+            if text.strip():
+                spec[item.key] = text.strip()
+        elif item.kind == "names":
+            names = [line.strip() for line in text.splitlines() if line.strip()]
+            if names:
+                spec[item.key] = names
+        elif item.kind == "lines":
             spec[item.key] = _options(text)
         elif item.kind == "labels":
             if text.strip():
@@ -296,7 +378,7 @@ def row_spec(row: FieldRow) -> tuple[dict[str, Any], str | None]:
             if not isinstance(config, dict):
                 problem = "settings must be a JSON object"
             else:
-                spec.update({k: v for k, v in config.items() if k not in COMMON_KEYS})
+                spec.update({k: v for k, v in config.items() if k not in COMMON_KEYS and k != "value"})
         elif text.strip():
             spec[item.key] = _number(text, whole=item.kind == "int")
     return spec, problem

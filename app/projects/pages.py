@@ -26,6 +26,7 @@ from app.projects import service
 from app.projects.forms import (
     ProjectForm,
     component_types,
+    display_types,
     form_getter,
     interface_specs,
     mark_row,
@@ -35,6 +36,7 @@ from app.projects.forms import (
     rows_from_specs,
 )
 from app.projects.models import Batch, GuidelineVersion, Project, ProjectStatus
+from app.projects.preview import first_item, preview_context
 from app.quality.pages import quality_summary
 from app.quality.service import gold_items_count
 from app.web.requests import database
@@ -91,14 +93,31 @@ def _preview(specs: Any) -> tuple[Interface | None, str | None]:
 
 
 def _form_context(request: Request, form: ProjectForm, *, errors: dict[str, str] | None = None,
-                  preview: bool = False, focus_key: int | None = None) -> dict[str, Any]:
+                  preview: bool = False, focus_key: int | None = None,
+                  item: tuple[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``item``: the project's first item, which the preview shows the display parts with."""
     context: dict[str, Any] = {"user": request.user, "form": form, "errors": errors or {}, "types": component_types(),
-                               "rows": form.rows, "next_index": next_key(form.rows), "focus_key": focus_key,
-                               "preview": None, "preview_error": None}
+                               "display_types": display_types(), "rows": form.rows, "next_index": next_key(form.rows),
+                               "focus_key": focus_key, "preview": None, "preview_error": None,
+                               "preview_item": None, "preview_item_id": None}
     if preview:
         specs, problem = interface_specs(form.rows)
         context["preview"], context["preview_error"] = (None, problem) if problem else _preview(specs)
+        context.update(preview_context(context["preview"], item))
     return context
+
+
+async def _preview_item(session: AsyncSession, user: User, raw_id: Any) -> tuple[int, dict[str, Any]] | None:
+    """The first item of the project the builder edits (posted as ``preview_project``), if the
+    user is ops there; otherwise none, and the preview uses a sample."""
+    if not isinstance(raw_id, str) or not raw_id.isdigit() or len(raw_id) > 12:
+        return None
+    project_id = int(raw_id)
+    try:
+        await accounts.require_role(session, user, project_id, Role.ops)
+    except (Forbidden, NotFound):
+        return None
+    return await first_item(session, project_id)
 
 
 def _interface_errors(form: ProjectForm, errors: dict[str, str]) -> None:
@@ -163,15 +182,17 @@ class ProjectPages(Controller):
         else:
             row = new_row(index, type)
         return Template("projects/_field_row_response.html", context={
-            "row": row, "types": component_types(), "add": add, "next_index": index + 1,
-            "selected_type": row.type, "focus_key": index if add else None})
+            "row": row, "types": component_types(), "display_types": display_types(), "add": add,
+            "next_index": index + 1, "selected_type": row.choice, "focus_key": index if add else None})
 
     @post("/preview", status_code=200)
     async def preview(self, request: Request) -> Template:
+        posted = await request.form()
         async with database(request).transaction() as session:
             await _require_some_ops(session, request.user)
-        form = ProjectForm.read(form_getter(await request.form()))
-        return Template("projects/_preview.html", context=_form_context(request, form, preview=True))
+            item = await _preview_item(session, request.user, posted.get("preview_project"))
+        form = ProjectForm.read(form_getter(posted))
+        return Template("projects/_preview.html", context=_form_context(request, form, preview=True, item=item))
 
     @post("/markdown-preview", status_code=200)
     async def markdown_preview(self, request: Request) -> Template:
@@ -360,20 +381,23 @@ class ProjectPages(Controller):
 
     # -- editing the set-up -------------------------------------------------------------
     def _edit_context(self, request: Request, project: Project, form: ProjectForm, *,
-                      errors: dict[str, str] | None = None, conflict: str | None = None) -> dict[str, Any]:
-        context = _form_context(request, form, errors=errors, preview=True)
+                      errors: dict[str, str] | None = None, conflict: str | None = None,
+                      item: tuple[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+        context = _form_context(request, form, errors=errors, preview=True, item=item)
         context.update(project=project, locked=project.status != ProjectStatus.draft, conflict=conflict)
         if context["locked"]:  # the builder is not posted: show what is stored
             context["preview"], context["preview_error"] = _preview(project.interface)
+            context.update(preview_context(context["preview"], item))
         return context
 
     @get("/{project_id:int}/edit")
     async def edit_form(self, request: Request, project_id: int) -> Template:
         async with database(request).transaction() as session:
             project = await _project_for_ops(session, request, project_id)
+            item = await first_item(session, project_id)
         form = ProjectForm(name=project.name, purpose=project.purpose, overlap=str(project.overlap),
                            lease_minutes=str(max(1, project.lease_seconds // 60)), rows=rows_from_specs(project.interface))
-        return Template("projects/edit.html", context=self._edit_context(request, project, form))
+        return Template("projects/edit.html", context=self._edit_context(request, project, form, item=item))
 
     @post("/{project_id:int}/edit", status_code=200)
     async def edit(self, request: Request, project_id: int) -> Template | Redirect:
@@ -405,11 +429,13 @@ class ProjectPages(Controller):
         except (Invalid, Conflict) as exc:
             async with db.transaction() as session:
                 project = await _project_for_ops(session, request, project_id)
+                item = await first_item(session, project_id)
             if not get_("builder"):
                 form.rows = rows_from_specs(project.interface)
             errors = exc.errors if isinstance(exc, Invalid) else {}
             _interface_errors(form, errors)
             return Template("projects/edit.html", status_code=exc.status_code, context=self._edit_context(
-                request, project, form, errors=errors, conflict=exc.message if isinstance(exc, Conflict) else None))
+                request, project, form, errors=errors, conflict=exc.message if isinstance(exc, Conflict) else None,
+                item=item))
         return Redirect(f"/projects/{project_id}", status_code=303)
 

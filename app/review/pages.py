@@ -156,7 +156,8 @@ class ReviewPages(Controller):
             coediting = await coedit.may_coedit(session, task, request.user)  # app/coedit: joins as a co-editor
             if task.reviewer_id != request.user.id and request.user.is_ops is False and not coediting:
                 raise Forbidden("this review is leased to someone else")
-            review = await review_json(session, await service.lease_of(session, task), project, secret)
+            lease = await service.lease_of(session, task)
+            review = await review_json(session, lease, project, secret)
         values = values or {}
         open_to_me = task.state == ReviewState.leased and task.reviewer_id == request.user.id \
             and task.expires_at is not None and task.expires_at > utcnow()
@@ -164,4 +165,6 @@ class ReviewPages(Controller):
             "user": request.user, "project": project, "review": review, "interface": interface_of(project),
             "answer": values.get("answer") or review["answer"], "comment": values.get("comment", ""),
             "chosen_tags": values.get("tags", []), "errors": errors or {}, "open_to_me": open_to_me,
-            "coediting": coediting and not open_to_me})
+            "coediting": coediting and not open_to_me,
+            # the item is shown as its contributor saw it (responses in that assignment's order)
+            "assignment_id": lease.annotation.assignment_id})

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.errors import Invalid
 from app.items.models import Item
-from app.projects.service import get_project
+from app.projects.service import get_project, interface_of
 from app.threads import service
 from app.threads.access import ItemAccess, item_access
 from app.web.requests import database
@@ -52,7 +52,8 @@ class ThreadPages(Controller):
             if template == PAGE:
                 data = (await session.execute(select(Item.data).where(Item.id == item_id))).scalar_one()
                 project = await get_project(session, access.project_id)
-                context |= {"user": request.user, "project": project, "item_data": data}
+                context |= {"user": request.user, "project": project, "item_data": data,
+                            "interface": interface_of(project)}
         return Template(template, context=context | extra, status_code=status_code)
 
     @get("/thread")

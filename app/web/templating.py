@@ -11,6 +11,7 @@ from markupsafe import Markup
 from app.config import ROOT
 from app.models_base import iso
 from app.web.markdown import render_markdown
+from app.web.rich import highlight, rich_markdown
 
 
 def _tojson_attr(value) -> Markup:
@@ -21,6 +22,8 @@ def _tojson_attr(value) -> Markup:
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["markdown"] = render_markdown
+    env.filters["rich_markdown"] = rich_markdown  # display parts: fenced code highlighted
+    env.filters["highlight"] = highlight
     env.filters["iso"] = iso
     env.filters["json_attr"] = _tojson_attr
     env.globals["asset_version"] = "1"

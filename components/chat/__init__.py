@@ -40,5 +40,11 @@ class Chat(DisplayPart):
         turns = self.resolve(item_data)
         return [{"role": t["role"], "content": t["content"]} for t in turns] or None
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        return [(self.binding, [{"role": "system", "content": "You are a helpful assistant."},
+                                {"role": "user", "content": "A sample question?"},
+                                {"role": "assistant", "content": "A sample answer."}])]
+
 
 COMPONENT = Chat

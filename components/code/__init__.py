@@ -22,5 +22,12 @@ class Code(DisplayPart):
         language = resolve_binding(self.language, item_data)
         return {"code": as_text(self.raw(item_data)), "language": language if isinstance(language, str) else None}
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        samples: list[tuple[Any, Any]] = [(self.binding, "def greet(name):\n    return f\"Hello, {name}!\"\n")]
+        if isinstance(self.language, str) and self.language.startswith("$"):
+            samples.append((self.language, "python"))
+        return samples
+
 
 COMPONENT = Code

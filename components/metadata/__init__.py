@@ -37,5 +37,12 @@ class Metadata(DisplayPart):
                 rows.append((name, as_text(value) or ""))
         return rows
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        names = self.fields or ["source", "language"]
+        if self.binding in ("$", "$."):
+            return [("$" + name, "sample") for name in names]
+        return [(self.binding, {name: "sample" for name in names})]
+
 
 COMPONENT = Metadata

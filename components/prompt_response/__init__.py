@@ -34,5 +34,10 @@ class PromptResponse(DisplayPart):
         """The text answers are marked on (spans and claims on a response)."""
         return shown.get("response") or ""
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        return [(self.binding, "A sample prompt: how do I reverse a list in Python?"),
+                (self.response, "Use slicing:\n\n```python\nitems[::-1]\n```")]
+
 
 COMPONENT = PromptResponse

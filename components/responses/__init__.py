@@ -50,5 +50,9 @@ class Responses(DisplayPart):
         found = self.candidates(item_data)
         return shuffled(found, assignment_id, self.name) if self.randomise else found
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        return [(self.binding, ["A first sample response.", "A second sample response."])]
+
 
 COMPONENT = Responses

@@ -26,5 +26,11 @@ class TextDisplay(DisplayPart):
         """The text, for training exports."""
         return self.resolve(item_data)
 
+    def sample_bindings(self) -> list[tuple[Any, Any]]:
+        """What the builder's preview shows when the project has no item yet."""
+        text = ("A sample text, as an item would bring it.\n\n**Markdown** is rendered." if self.markdown
+                else "A sample text, as an item would bring it.")
+        return [(self.binding, text)]
+
 
 COMPONENT = TextDisplay
