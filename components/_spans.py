@@ -1,0 +1,314 @@
+"""Character spans on a shown text, shared by the ``spans`` and ``claims`` components.
+
+Offsets are Python ``str`` indices (code points) into the text the target display part shows
+(``TextDisplay``: the text; ``PromptResponse``: its response, ``text_of``): ``start`` inclusive,
+``end`` exclusive, so ``text[start:end]`` is the span. The browser widget maps its selection to
+the same code-point offsets. Each span's ``text`` is filled in here from the offsets (a ``text``
+sent along must equal it), so stored answers always quote what was marked.
+
+Matching (gold score and agreement): two spans are *candidates* when their keys agree (the label
+for ``spans``, the verdict for ``claims``) and their intersection over union (IoU, on characters)
+is at least the field's threshold. Matching is **greedy one-to-one**: candidate pairs are taken
+in order of decreasing IoU (ties: earlier spans first), each span used once. When the threshold is
+above 0.5 and neither side overlaps itself, a span has at most one candidate, so greedy equals
+the optimal (maximum) matching; below that it may match fewer pairs than the optimum.
+
+* ``f1``: matched-span F1 = 2·matches / (|answer| + |gold|); two empty sets agree (1.0).
+* ``distance``: for Krippendorff's alpha over unitised (span) answers, 1 − soft F1, where each
+  match counts its IoU instead of 1: 1 − 2·ΣIoU / (|a| + |b|). It is 0 only for identical span
+  sets, 1 when nothing matches (or exactly one side is empty). This is the distance-based alpha for
+  multi-object annotations with a per-pair 1 − F1-style distance, as studied for text sequence
+  tagging by Braylan, Alonso & Lease, "Measuring Annotator Agreement Generally across Complex
+  Structured, Multi-object, and Free-text Annotation Tasks", WWW '22, pp. 1720–1730
+  (arXiv:2212.09503); the IoU weighting keeps near misses from counting as total disagreement.
+
+Speed: spans are kept sorted by (start, end); candidate pairs come from one sweep over both sorted
+lists (O(n + m + candidates)), never the n × m grid. Agreement calls ``distance`` on the same
+decoded answers many times (``app.agreement.distances.structured_delta`` decodes each distinct
+answer once), so the prepared tuples are memoised by the decoded object's identity (the memo keeps
+the object alive, so an id cannot be reused while it is cached; bounded, cleared when full).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from components._checks import plural
+from components.base import AnswerError, AnswerContext, ConfigError
+
+#: Most spans one answer may hold, whatever the config says (bounds validation and matching work).
+MAX_SPANS = 2000
+DEFAULT_IOU = 0.5
+SPAN_KEYS = frozenset({"label", "start", "end", "text"})
+
+
+# -- config ---------------------------------------------------------------------------------------
+def config_threshold(config: Mapping[str, Any], key: str = "iou_threshold") -> float:
+    """The IoU a span must reach to match (0 < t <= 1)."""
+    value = config.get(key)
+    if value is None:
+        return DEFAULT_IOU
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ConfigError(f"{key} must be a number above 0 and at most 1")
+    return float(value)
+
+
+def config_count_range(config: Mapping[str, Any], noun: str) -> tuple[int, int | None]:
+    """``min_<noun>`` and ``max_<noun>`` (whole numbers, min <= max <= MAX_SPANS)."""
+    from components._checks import config_int
+
+    low = config_int(config, f"min_{noun}", default=0, minimum=0)
+    high = config_int(config, f"max_{noun}", minimum=1)
+    if high is not None and high > MAX_SPANS:
+        raise ConfigError(f"max_{noun} must be at most {MAX_SPANS}")
+    if high is not None and low > high:
+        raise ConfigError(f"min_{noun} must not be more than max_{noun}")
+    return low, high
+
+
+# -- the target text ------------------------------------------------------------------------------
+def target_text(target: str | None, context: AnswerContext) -> str:
+    """The text spans are marked on: what the target part shows, through its ``text_of`` when it
+    shows more than a text (a prompt_response's response). Missing data is an empty text."""
+    if target is None:
+        return ""
+    shown = context.shown(target)
+    part = context.parts.get(target)
+    text_of = getattr(part, "text_of", None)
+    if text_of is not None and isinstance(shown, Mapping):
+        shown = text_of(shown)
+    return shown if isinstance(shown, str) else ""
+
+
+# -- validation -----------------------------------------------------------------------------------
+def _whole(value: Any, where: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise AnswerError(f"{where}: must be a whole number")
+    return value
+
+
+def check_offsets(span: Mapping[str, Any], where: str, text: str | None) -> tuple[int, int]:
+    """``start``/``end`` of one span, inside ``text`` when it is known (None: shape only)."""
+    if "start" not in span:
+        raise AnswerError(f"{where}.start: is missing")
+    if "end" not in span:
+        raise AnswerError(f"{where}.end: is missing")
+    start = _whole(span["start"], f"{where}.start")
+    end = _whole(span["end"], f"{where}.end")
+    if start < 0:
+        raise AnswerError(f"{where}.start: must be at least 0")
+    if text is not None and start >= len(text):
+        raise AnswerError(f"{where}.start: beyond the text ({plural(len(text), 'character')})")
+    if end <= start:
+        raise AnswerError(f"{where}.end: must be after start ({start})")
+    if text is not None and end > len(text):
+        raise AnswerError(f"{where}.end: beyond the text ({plural(len(text), 'character')})")
+    return start, end
+
+
+def check_quote(span: Mapping[str, Any], where: str, text: str | None, start: int, end: int) -> str | None:
+    """The span's text, from the offsets; a ``text`` sent along must say the same."""
+    sent = span.get("text")
+    if sent is not None and not isinstance(sent, str):
+        raise AnswerError(f"{where}.text: must be text")
+    if text is None:
+        return sent
+    quoted = text[start:end]
+    if sent is not None and sent.replace("\r\n", "\n") != quoted:
+        raise AnswerError(f"{where}.text: is not the text at {start}-{end}")
+    return quoted
+
+
+def check_list(value: Any, where: str, low: int, high: int | None, noun: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise AnswerError(f"must be a list of {noun}s")
+    limit = min(high, MAX_SPANS) if high is not None else MAX_SPANS
+    if len(value) > limit:
+        raise AnswerError(f"at most {plural(limit, noun)}")
+    if len(value) < low:
+        raise AnswerError(f"at least {plural(low, noun)}")
+    return value
+
+
+def check_unknown(span: Any, where: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    if not isinstance(span, Mapping):
+        raise AnswerError(f"{where}: must be an object with {', '.join(sorted(allowed))}")
+    for key in span:
+        if key not in allowed:
+            raise AnswerError(f"{where}: unknown key {key!r}; a span takes {', '.join(sorted(allowed))}")
+    return span
+
+
+def check_no_overlap(spans: Sequence[tuple[int, int, int]], where: str) -> None:
+    """``spans``: (start, end, position in the answer), sorted by start. Names the later span."""
+    furthest_end, furthest = -1, -1
+    for start, end, position in spans:
+        if start < furthest_end:
+            raise AnswerError(f"{where}[{position}]: overlaps {where}[{furthest}]; "
+                              "this field does not allow overlapping spans")
+        if end > furthest_end:
+            furthest_end, furthest = end, position
+
+
+def order_key(span: Mapping[str, Any]) -> tuple[int, int, str]:
+    """Stored spans are sorted, so equal sets are equal answers (one code for agreement)."""
+    return span["start"], span["end"], str(span.get("label") or span.get("verdict") or "")
+
+
+# -- matching -------------------------------------------------------------------------------------
+class Prepared:
+    """One answer's spans for matching: grouped by key (spans of different keys never match, so
+    each group is matched on its own, which gives the same result as matching all at once), each
+    group as parallel lists sorted by (start, end) with ``reach[k]``, the furthest end among the
+    first k + 1 spans (what lets the sweep skip spans that end before the current one starts)."""
+
+    __slots__ = ("count", "groups")
+
+    def __init__(self, spans: Iterable[tuple[int, int, Any]]):
+        by_key: dict[Any, list[tuple[int, int]]] = {}
+        count = 0
+        for start, end, key in spans:
+            by_key.setdefault(key, []).append((start, end))
+            count += 1
+        self.count = count
+        self.groups: dict[Any, tuple[list[int], list[int], list[int]]] = {}
+        for key, group in by_key.items():
+            group.sort()
+            starts = [s for s, _ in group]
+            ends = [e for _, e in group]
+            reach, furthest = [], -1
+            for end in ends:
+                furthest = end if end > furthest else furthest
+                reach.append(furthest)
+            self.groups[key] = (starts, ends, reach)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def prepare(spans: Iterable[Mapping[str, Any]], key: str) -> Prepared:
+    """The spans' (start, end, key) ready for matching; anything malformed is left out."""
+    out = []
+    for span in spans:
+        if isinstance(span, dict):  # decoded JSON (an ABC check would cost more than the rest)
+            start, end = span.get("start"), span.get("end")
+            if type(start) is int and type(end) is int and end > start:
+                out.append((start, end, span.get(key)))
+    return Prepared(out)
+
+
+def candidates(a: tuple[list[int], list[int], list[int]], b: tuple[list[int], list[int], list[int]],
+               threshold: float) -> list[tuple[float, int, int]]:
+    """(IoU, i, j) for every pair of one key's spans with IoU >= threshold, by one sweep over both
+    sorted lists: B spans that end before every remaining A span starts are never looked at again
+    (``lo`` moves on once the furthest end so far is behind)."""
+    found: list[tuple[float, int, int]] = []
+    b_starts, b_ends, b_reach = b
+    m = len(b_starts)
+    lo = 0
+    for i, (s1, e1) in enumerate(zip(a[0], a[1])):
+        while lo < m and b_reach[lo] <= s1:
+            lo += 1
+        j = lo
+        while j < m:
+            s2 = b_starts[j]
+            if s2 >= e1:
+                break
+            e2 = b_ends[j]
+            if e2 > s1:
+                if e1 < e2:
+                    inter, union = e1, e2
+                else:
+                    inter, union = e2, e1
+                if s1 > s2:
+                    inter, union = inter - s1, union - s2
+                else:
+                    inter, union = inter - s2, union - s1
+                if inter >= threshold * union:
+                    found.append((inter / union, i, j))
+            j += 1
+    return found
+
+
+def _greedy(found: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """Greedy one-to-one choice among candidate pairs (see the module docstring)."""
+    if len(found) < 2:
+        return found
+    if len({c[1] for c in found}) == len(found) and len({c[2] for c in found}) == len(found):
+        return found  # every span has at most one candidate: nothing to choose
+    found.sort(key=lambda c: (-c[0], c[1], c[2]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    chosen = []
+    for pair in found:
+        if pair[1] not in used_a and pair[2] not in used_b:
+            used_a.add(pair[1])
+            used_b.add(pair[2])
+            chosen.append(pair)
+    return chosen
+
+
+def matches(a: Prepared, b: Prepared, threshold: float) -> list[tuple[Any, float, int, int]]:
+    """The matched pairs as (key, IoU, i, j), i and j counted within the key's spans."""
+    out = []
+    groups = b.groups
+    for key, group in a.groups.items():
+        other = groups.get(key)
+        if other is not None:
+            out.extend((key, *pair) for pair in _greedy(candidates(group, other, threshold)))
+    return out
+
+
+def _overlap(a: Prepared, b: Prepared, threshold: float, weighted: bool) -> float:
+    total = 0.0
+    groups = b.groups
+    for key, group in a.groups.items():
+        other = groups.get(key)
+        if other is not None:
+            chosen = _greedy(candidates(group, other, threshold))
+            if weighted:
+                for pair in chosen:
+                    total += pair[0]
+            else:
+                total += len(chosen)
+    return total
+
+
+def f1(answer: Prepared, gold: Prepared, threshold: float) -> float:
+    """Matched-span F1 of ``answer`` against ``gold`` (1.0 when both are empty)."""
+    if not answer.count and not gold.count:
+        return 1.0
+    return 2 * _overlap(answer, gold, threshold, False) / (answer.count + gold.count)
+
+
+def distance(a: Prepared, b: Prepared, threshold: float) -> float:
+    """1 − soft F1 (IoU-weighted matches), in [0, 1]; see the module docstring."""
+    if not a.count and not b.count:
+        return 0.0
+    if not a.count or not b.count:
+        return 1.0
+    overlap = _overlap(a, b, threshold, True)
+    return max(0.0, min(1.0, 1.0 - 2 * overlap / (a.count + b.count)))
+
+
+# -- memo for agreement ---------------------------------------------------------------------------
+_MEMO_LIMIT = 200_000
+_memos: dict[str, dict[int, tuple[Any, Prepared]]] = {}
+
+
+def prepared_of(value: Any, key: str, spans_of: Callable[[Any], Any]) -> Prepared:
+    """``prepare(spans_of(value), key)``, memoised on ``value``'s identity (see the docstring)."""
+    memo = _memos.get(key)
+    if memo is None:
+        memo = _memos.setdefault(key, {})
+    entry = memo.get(id(value))
+    if entry is not None and entry[0] is value:
+        return entry[1]
+    spans = spans_of(value)
+    prepared = prepare(spans if isinstance(spans, list) else (), key)
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[id(value)] = (value, prepared)
+    return prepared
