@@ -48,3 +48,14 @@ document.addEventListener("htmx:confirm", (event) => {
     event.preventDefault();
   }
 });
+
+// Ctrl+Enter (⌘+Enter on a Mac) submits the answer form being worked in, from any of its fields or
+// from anywhere on the page outside another form (a span's text, say): the same as its submit button.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.defaultPrevented) return;
+  const inside = event.target.closest && event.target.closest("form");
+  const form = inside ? (inside.matches(".answer-form") ? inside : null) : document.querySelector("form.answer-form");
+  if (!form) return;
+  event.preventDefault();
+  form.requestSubmit();
+});
