@@ -304,6 +304,12 @@ class Component(Part):
         """The value as it appears in exported datasets."""
         return value
 
+    def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
+        """For a field whose ``exports`` include "preference": each pair of candidate ids the answer
+        judges, with its outcome (the preferred id, "tie" or "both_bad"), for the preference export
+        (app/export/preference.py) to vote on across annotators. Default: none."""
+        return []
+
     #: Whether answers pick one of candidates shown in a per-assignment order, so the gap report
     #: measures position bias on the field (``chosen_position``, app/agreement/position_bias.py).
     position_bias: ClassVar[bool] = False

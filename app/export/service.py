@@ -27,7 +27,7 @@ from app.projects.service import interface_of
 from app.work.models import ADJUDICATE, Annotation
 
 PAGE = 1000
-FORMATS = ("jsonl",)
+FORMATS = ("jsonl", "preference")  # preference: app/export/preference.py
 AGGREGATES = ("majority", "dawid_skene", "none")
 
 

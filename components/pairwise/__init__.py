@@ -242,6 +242,11 @@ class Pairwise(Component):
         winner = value.get("winner") if isinstance(value, Mapping) else None
         return {"A": 0, "B": 1}.get(winner)
 
+    def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
+        """The pair shown, with the preferred id, "tie" or "both_bad"."""
+        shown, decision = (value.get("shown"), _decision(value)) if isinstance(value, Mapping) else (None, None)
+        return [(shown["left"], shown["right"], decision)] if shown and decision else []
+
     # -- linting ------------------------------------------------------------
     def shown_texts(self, value: Mapping[str, Any], item_data: Mapping[str, Any]) -> list[str]:
         """The contents of the two responses the answer was given on."""

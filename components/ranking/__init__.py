@@ -122,6 +122,12 @@ class Ranking(Component):
             return 0.0
         return kendall_distance([x[c] for c in common], [y[c] for c in common])
 
+    def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
+        """Every pair of ranked candidates: the better ranked one preferred, equal ranks a tie."""
+        ranks = list(_ranks(value).items())
+        return [(a, b, a if ra < rb else b if rb < ra else "tie")
+                for i, (a, ra) in enumerate(ranks) for b, rb in ranks[i + 1:]]
+
 
 def _ranks(value: Any) -> dict[str, int]:
     if not isinstance(value, list):
