@@ -1,0 +1,99 @@
+// Per-turn ratings (components/turn_ratings/widget.html). Each widget names its chat part
+// (data-target); for every turn of a rated role there (li[data-turn][data-role]) it builds a group:
+// per criterion a labelled radio scale, the flags as checkboxes, named
+// <name>.<turn id>.<criterion> / <name>.<turn id>.flags for the server's form parsing, filled from
+// data-value. Digits pick a point of the criterion the focus is in. Loaded by each such widget and
+// run again by htmx on every swap: it sets itself up once and starts widgets not yet started.
+(() => {
+  if (window.inkwellTurnRatings) { window.inkwellTurnRatings.startAll(document); return; }
+
+  const make = (tag, attrs = {}, text = null) => {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, value);
+    if (text != null) el.textContent = text;
+    return el;
+  };
+  const safeId = (s) => String(s).replace(/[^A-Za-z0-9_-]/g, "_");
+
+  function start(widget) {
+    if (widget.dataset.started) return;
+    widget.dataset.started = "1";
+    const config = JSON.parse(widget.dataset.config || "{}");
+    const value = JSON.parse(widget.dataset.value || "{}");
+    const name = widget.dataset.name, error = widget.dataset.error || "";
+    const given = (value && typeof value.turns === "object" && value.turns) || {};
+    const form = widget.closest("form") || document;
+    const part = form.ownerDocument.querySelector(`[data-part="${CSS.escape(widget.dataset.target)}"]`);
+    const turns = part ? [...part.querySelectorAll("li[data-turn]")] : [];
+    const rated = turns.filter((li) => config.roles.includes(li.dataset.role));
+    const disabled = !!widget.closest("fieldset[disabled]");
+    if (!rated.length) return;
+    widget.querySelector("[data-turn-ratings-empty]")?.remove();
+    rated.forEach((li, index) => {
+      const turnId = li.dataset.turn, entry = given[turnId] || {};
+      const ratings = (entry && entry.ratings) || {}, flags = new Set((entry && entry.flags) || []);
+      const base = `${name}-${safeId(turnId)}`;
+      const mine = error.includes(`turns.${turnId}.`) || error.includes(`turns.${turnId}:`);
+      const group = make("fieldset", { class: "rubric-criterion turn-rating" + (mine ? " has-error" : ""), "data-turn-rating": turnId });
+      const excerpt = (li.querySelector(".turn-body")?.textContent || "").trim().slice(0, 80);
+      group.append(make("legend", {}, `Turn ${turns.indexOf(li) + 1} (${li.dataset.role})`));
+      if (excerpt) group.append(make("p", { class: "muted small" }, `“${excerpt}${excerpt.length >= 80 ? "…" : ""}”`));
+      for (const criterion of config.criteria) {
+        const box = make("fieldset", { class: "rubric-criterion turn-rating-criterion", "data-criterion": criterion.id });
+        box.append(make("legend", {}, criterion.label));
+        if (criterion.description) box.append(make("p", { class: "rubric-description small" }, criterion.description));
+        const scale = make("div", { class: "rating-scale" });
+        for (let point = criterion.min; point <= criterion.max; point++) {
+          const id = `${base}-${criterion.id}-${point}`;
+          const input = make("input", { type: "radio", id, name: `${name}.${turnId}.${criterion.id}`, value: String(point), "data-hotkey": String(point) });
+          if (String(ratings[criterion.id]) === String(point)) input.checked = true;
+          if (mine) input.setAttribute("aria-invalid", "true");
+          input.disabled = disabled;
+          const label = make("label", { for: id });
+          label.append(make("span", { class: "rating-number" }, String(point)));
+          const anchor = (criterion.anchors || {})[String(point)];
+          if (anchor) label.append(" ", make("span", { class: "rating-label" }, anchor));
+          const holder = make("span", { class: "rating-point" });
+          holder.append(input, label);
+          scale.append(holder);
+        }
+        box.append(scale);
+        group.append(box);
+      }
+      if (config.flags.length) {
+        const box = make("div", { class: "turn-flags", role: "group", "aria-label": `Flags for turn ${index + 1}` });
+        for (const flag of config.flags) {
+          const id = `${base}-flag-${safeId(flag.value)}`;
+          const input = make("input", { type: "checkbox", id, name: `${name}.${turnId}.flags`, value: flag.value });
+          input.checked = flags.has(flag.value);
+          input.disabled = disabled;
+          const holder = make("span", { class: "option" });
+          holder.append(input, make("label", { for: id }, flag.label));
+          box.append(holder);
+        }
+        group.append(box);
+      }
+      widget.append(group);
+    });
+  }
+
+  function startAll(root) { root.querySelectorAll("[data-turn-ratings]").forEach(start); }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || !/^[0-9]$/.test(event.key)) return;
+    const target = event.target;
+    if (!(target instanceof HTMLElement) || target.closest("textarea, input[type=text], select")) return;
+    const group = target.closest(".turn-rating-criterion, .turn-overall");
+    if (!group) return;
+    const radio = group.querySelector(`input[type=radio][data-hotkey="${event.key}"]`);
+    if (!radio || radio.disabled) return;
+    event.preventDefault();
+    radio.checked = true;
+    radio.focus();
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  window.inkwellTurnRatings = { startAll };
+  startAll(document);
+  document.addEventListener("htmx:afterSettle", (event) => startAll(event.target || document));
+})();
