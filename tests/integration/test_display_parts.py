@@ -220,3 +220,20 @@ async def test_the_preview_uses_a_sample_for_a_project_the_user_may_not_set_up(o
                                  htmx=True)
     assert preview.status_code == 200
     assert 'data-preview-item="sample"' in preview.text and "Plain" not in preview.text
+
+
+async def test_the_escalation_queue_and_the_item_thread_show_the_parts(new_project, new_user, browser_for, browser, ops):
+    project = await display_project(new_project, ops, items=2)
+    for _ in range(2):
+        api, _, lease, _ = await workspace_of(new_user, browser_for, project["id"])
+        await api.ok("POST", f"/projects/{project['id']}/escalations",
+                     json={"note": "Not covered", "assignment_id": lease["id"]})
+    queue = await browser.get(f"/projects/{project['id']}/escalations")
+    assert queue.status_code == 200, queue.text
+    assert queue.text.count('class="item-view"') == 2 and SCRIPT not in queue.text
+    ids = re.findall(r'id="(e\d+-part-intro)"', queue.text)
+    assert len(set(ids)) == 2  # one heading id per escalation: unique on the page
+    thread = await browser.get(f"/items/{lease['item']['id']}/thread")
+    assert thread.status_code == 200, thread.text
+    assert 'data-part="conversation"' in thread.text and f"Plain {ESCAPED} text" in thread.text
+    assert SCRIPT not in thread.text
