@@ -167,4 +167,4 @@ class ReviewPages(Controller):
             "chosen_tags": values.get("tags", []), "errors": errors or {}, "open_to_me": open_to_me,
             "coediting": coediting and not open_to_me,
             # the item is shown as its contributor saw it (responses in that assignment's order)
-            "assignment_id": lease.annotation.assignment_id})
+            "shown_for_assignment": lease.annotation.assignment_id})

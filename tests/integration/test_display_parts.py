@@ -148,6 +148,8 @@ async def test_the_candidates_order_is_fixed_per_assignment_and_the_reviewer_see
     page = await (await browser_for(reviewer["email"])).get(f"/projects/{project['id']}/review/{task['id']}")
     assert page.status_code == 200, page.text
     assert candidate_order(page.text) == order  # as the contributor saw them
+    # the order comes from the answer's assignment; the reviewer's own flag form still names the review
+    assert f'name="review_task_id" value="{task["id"]}"' in page.text and 'name="assignment_id"' not in page.text
 
 
 async def test_an_interface_without_display_parts_shows_the_data_as_before(new_project, new_user, browser_for):
