@@ -121,8 +121,13 @@ def text_delta(values: list[str]) -> Delta:
 
 def structured_delta(values: list[str], distance: Callable[[Any, Any], float]) -> Delta:
     """A component's distance between JSON-like answers (``values`` are their canonical texts),
-    each distinct pair computed once."""
+    each distinct pair computed once. A distance that has a ``batch(decoded_values)`` method
+    (spans and claims: ``components._spans.SpanDistance``) gives a vectorised delta over the value
+    codes instead, for the hundreds of thousands of pairs the expected disagreement samples."""
     decoded = [json.loads(value) for value in values]
+    batch = getattr(distance, "batch", None)
+    if batch is not None:
+        return batch(decoded)
     known: dict[tuple[int, int], float] = {}
 
     def between(a: int, b: int) -> float:

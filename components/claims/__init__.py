@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from components import _spans
 from components._checks import config_bool, first_entered
 from components._span_labels import SpanLabels
-from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule
+from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule, Measure
 
 DEFAULT_VERDICTS = ["supported", "contradicted", "unverifiable", {"value": "not_a_claim", "label": "not a claim"}]
 DEFAULT_SEVERITIES = ["minor", "major", "critical"]
@@ -148,9 +148,17 @@ class Claims(Component):
                          self.iou_threshold)
 
     def distance(self, a: Any, b: Any) -> float:
-        """Span distance on (span, verdict); see ``components._spans``."""
-        return _spans.distance(_spans.prepared_of(a, "verdict", _claims_of),
-                               _spans.prepared_of(b, "verdict", _claims_of), self.iou_threshold)
+        """1 − soft F1 of the matched spans (``components._spans``), in [0, 1]."""
+        return self.span_distance(a, b)
+
+    @property
+    def span_distance(self) -> _spans.SpanDistance:
+        return _spans.SpanDistance("verdict", _claims_of, self.iou_threshold)
+
+    def measures(self) -> list[Measure]:
+        """The field at level "structured" with its span distance, which agreement also runs
+        vectorised (``SpanDistance.batch``)."""
+        return [Measure(self.name, self.level, None, distance=self.span_distance)]
 
     # -- widget -------------------------------------------------------------
     def spans_of(self, value: Any) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from components import _spans
 from components._checks import config_bool, config_int, first_entered, plural
 from components._span_labels import SpanLabels
-from components.base import AnswerContext, AnswerError, Component, LintRule
+from components.base import AnswerContext, AnswerError, Component, LintRule, Measure
 
 
 class Spans(Component):
@@ -122,8 +122,17 @@ class Spans(Component):
         return value
 
     def distance(self, a: Any, b: Any) -> float:
-        return _spans.distance(_spans.prepared_of(a, "label", _as_list), _spans.prepared_of(b, "label", _as_list),
-                               self.iou_threshold)
+        """1 − soft F1 of the matched spans (``components._spans``), in [0, 1]."""
+        return self.span_distance(a, b)
+
+    @property
+    def span_distance(self) -> _spans.SpanDistance:
+        return _spans.SpanDistance("label", _as_list, self.iou_threshold)
+
+    def measures(self) -> list[Measure]:
+        """The field at level "structured" with its span distance, which agreement also runs
+        vectorised (``SpanDistance.batch``)."""
+        return [Measure(self.name, self.level, None, distance=self.span_distance)]
 
     # -- widget -------------------------------------------------------------
     def spans_of(self, value: Any) -> list[dict[str, Any]]:

@@ -270,3 +270,28 @@ def test_two_hundred_spans_validate_and_score_fast():
         best = min(best, time.perf_counter() - began)
     assert errors == {}
     assert best < 0.020, f"{best * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize("threshold, overlapping", [(0.5, False), (0.75, False), (0.3, True), (0.5, True)])
+def test_vectorised_distance_equals_the_pairwise_one(threshold, overlapping):
+    import numpy as np
+
+    rng = random.Random(threshold)
+    spans = interface(iou_threshold=threshold, overlapping=overlapping).by_name["entities"]
+
+    def answer():
+        out, at = [], 0
+        for _ in range(rng.randint(0, 8)):
+            at = at + rng.randint(-6 if overlapping else 0, 12)
+            start = max(0, at)
+            out.append({"label": rng.choice(["PER", "ORG"]), "start": start, "end": start + rng.randint(1, 10)})
+            at = out[-1]["end"]
+        return out
+
+    values = [answer() for _ in range(60)] + [[{"label": "PER", "start": s, "end": s + 1} for s in range(0, 200, 2)]]
+    delta = spans.measures()[0].distance.batch(values)
+    a = np.array([rng.randrange(len(values)) for _ in range(2000)])
+    b = np.array([rng.randrange(len(values)) for _ in range(2000)])
+    got = delta(a, b)
+    want = [0.0 if i == j else spans.distance(values[i], values[j]) for i, j in zip(a.tolist(), b.tolist())]
+    assert got.tolist() == pytest.approx(want, abs=1e-12)
