@@ -51,7 +51,7 @@ def preference_fields(interface: Interface) -> list[Component]:
     return [c for c in interface.components if "preference" in c.exports and c.target]
 
 
-def prompt_part(interface: Interface, component: Component):
+def prompt_part(interface: Interface, component: Component) -> list:
     """The display parts before the field's target, nearest first (the first that gives a prompt wins)."""
     before = interface.parts[:interface.parts.index(interface.parts_by_name[component.target])]
     return [part for part in reversed(before) if part.kind == "display"]
@@ -67,6 +67,7 @@ async def export_preference(db: Database, project_id: int, *, ties: str = "skip"
     fields = preference_fields(interface)
     if not fields:
         return
+    prompts = {component.name: prompt_part(interface, component) for component in fields}
     after = 0
     while True:
         async with db.transaction() as session:
@@ -87,19 +88,21 @@ async def export_preference(db: Database, project_id: int, *, ties: str = "skip"
         for item_id, external_id, data in items:
             for component in fields:
                 lines.extend(_lines(interface, component, item_id, external_id, data or {},
-                                    answers.get(item_id, []), ties))
+                                    answers.get(item_id, []), ties, prompts[component.name]))
         if lines:
             yield ("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n").encode()
         after = items[-1][0]
 
 
 def _lines(interface: Interface, component: Component, item_id: int, external_id: str | None,
-           data: dict[str, Any], answers: list[tuple[bool, dict[str, Any]]], ties: str) -> list[dict[str, Any]]:
+           data: dict[str, Any], answers: list[tuple[bool, dict[str, Any]]], ties: str,
+           prompt_parts: list | None = None) -> list[dict[str, Any]]:
     labels = pair_labels(component, answers)
     if not labels:
         return []
     texts = {c["id"]: c["content"] for c in interface.parts_by_name[component.target].resolve(data) or []}
-    prompt = next((p for part in prompt_part(interface, component) if (p := part.as_prompt(data)) is not None), None)
+    parts = prompt_part(interface, component) if prompt_parts is None else prompt_parts
+    prompt = next((p for part in parts if (p := part.as_prompt(data)) is not None), None)
     as_messages = isinstance(prompt, list)
 
     def say(candidate: str) -> Any:

@@ -326,6 +326,11 @@ class ProjectPages(Controller):
     async def export(self, request: Request, project_id: int) -> Stream:
         return await export_response(request, project_id, "jsonl")
 
+    @get("/{project_id:int}/export.preference.jsonl")
+    async def export_preference(self, request: Request, project_id: int, ties: str = "skip") -> Stream:
+        """Preference pairs from pairwise and ranking fields (app/export/preference.py)."""
+        return await export_response(request, project_id, "preference", ties=ties)
+
     # -- guidelines -------------------------------------------------------------------
     async def _guidelines_page(self, request: Request, project_id: int, *, status_code: int = 200,
                                body: str | None = None, changelog: str = "", errors: dict[str, str] | None = None,

@@ -137,6 +137,7 @@ RULES: dict[str, Rule] = {
     "POST /projects/{project_id:int}/members": rule(ADMINS, body={"email": "{email}", "role": "ops"}),
     "POST /projects/{project_id:int}/import": rule(ADMINS, body={"batch": "more"}),
     "GET /projects/{project_id:int}/export.jsonl": rule(ADMINS),
+    "GET /projects/{project_id:int}/export.preference.jsonl": rule(ADMINS),
     "GET /projects/{project_id:int}/guidelines": rule(ADMINS),
     "POST /projects/{project_id:int}/guidelines": rule(ADMINS, body={"body": "# Mine"}),
     "GET /projects/{project_id:int}/guidelines/{version:int}": rule(ADMINS),

@@ -206,3 +206,18 @@ async def test_a_chat_prompt_exports_messages_and_a_ranking_gives_every_pair(ops
         assert (line["chosen"], line["rejected"]) == (said[line["chosen_id"]], said[line["rejected_id"]])
         assert line["confidence"] == 1.0 and line["answers"] == 1 and line["tie"] is False and line["field"] == "rank"
     assert all(line["prompt"] == messages and line["external_id"] == "c1" for line in lines)
+
+
+async def test_the_overview_offers_the_preference_download(ops, quick_user):
+    pid = await project_with(ops, PAIRWISE, [pair_item("p1")])
+    lead, _ = await quick_user("ops")
+    from tests.integration.conftest import Browser
+
+    page = await Browser(ops.base_url).login(lead["email"], "quiet-lantern-42")
+    try:
+        overview = (await page.http.get(f"/projects/{pid}")).text
+        assert f'href="/projects/{pid}/export.preference.jsonl"' in overview
+        download = await page.http.get(f"/projects/{pid}/export.preference.jsonl", params={"ties": "both"})
+        assert download.status_code == 200 and download.text == ""  # nothing answered yet
+    finally:
+        await page.aclose()

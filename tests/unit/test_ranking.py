@@ -139,3 +139,19 @@ def test_widget_one_labelled_select_per_shown_candidate():
     edited = standalone_templates().engine.get_template("ranking/widget.html").render(
         field=form.by_name["ranking"], value=ranked(("m2", 1), ("m1", 2), ("m3", 3)), error=None, disabled=False)
     assert 'value="m2=1" selected' in edited and 'value="m3=3" selected' in edited
+
+
+def test_preference_votes_and_labels():
+    from app.export.preference import pair_labels
+
+    field = interface(ties=True).by_name["ranking"]
+    assert field.preference_votes(ranked(("m2", 1), ("m1", 1), ("m3", 2))) == [
+        ("m2", "m1", "tie"), ("m2", "m3", "m2"), ("m1", "m3", "m1")]
+    first = (False, {"ranking": ranked(("m1", 1), ("m2", 2), ("m3", 3))})
+    second = (False, {"ranking": ranked(("m2", 1), ("m1", 2), ("m3", 3))})
+    third = (False, {"ranking": ranked(("m1", 1), ("m2", 1), ("m3", 2))})
+    # m1|m2: m1, m2, tie -> no majority; m1|m3 and m2|m3: all three agree
+    assert pair_labels(field, [first, second, third]) == {("m1", "m3"): ("m1", 1.0, 3), ("m2", "m3"): ("m2", 1.0, 3)}
+    assert pair_labels(field, [first, second, (False, first[1])])[("m1", "m2")] == ("m1", 0.6667, 3)
+    adjudicated = (True, {"ranking": ranked(("m3", 1), ("m2", 2), ("m1", 3))})
+    assert pair_labels(field, [first, adjudicated, second])[("m1", "m3")] == ("m3", 1.0, 1)
