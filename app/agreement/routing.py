@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.agreement.gaps import compared_level
 from app.escalations.models import Escalation, EscalationState
 from app.events.service import record
 from app.items.models import Item
@@ -24,12 +25,15 @@ from app.work.models import ANNOTATE, Annotation, ReviewStatus
 from components.base import Interface, Measure
 
 #: Levels whose answers can be compared for sameness (numbers and free text are not routed on);
-#: a structured field (spans, a ranking) agrees by 1 - its component's distance.
+#: a structured field (spans, a ranking) agrees by 1 - its component's distance. An interval
+#: measure on a small whole-number scale (a rubric criterion 1-5) is compared exactly, as the gap
+#: report compares it (``gaps.compared_level``).
 COMPARED_LEVELS = ("nominal", "ordinal", "set", "structured")
 
 
 def compared_measures(interface: Interface) -> list[Measure]:
-    return [measure for _, measure in interface.measures() if measure.level in COMPARED_LEVELS]
+    return [measure for _, measure in interface.measures()
+            if measure.level in COMPARED_LEVELS or compared_level(measure.level, measure.categories)]
 
 
 def item_agreement(answers: list[dict[str, Any]], measures: list[Measure]) -> float | None:

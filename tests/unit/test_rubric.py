@@ -350,3 +350,16 @@ def test_the_widget_renders_a_raw_answer_after_a_failed_submit():
     field = rubric()
     html = render(field, {"criteria": {"accuracy": {"score": "4"}, "style": "junk"}}, error="criteria.safety: required")
     assert 'value="4" data-hotkey="4" checked' in html
+
+
+def test_disagreement_routing_compares_criteria_exactly():
+    from app.agreement.routing import compared_measures, item_agreement
+
+    interface = Interface.from_specs([{"name": "quality", "type": "rubric", "criteria": [ACCURACY, SAFETY, STYLE]},
+                                      {"name": "amount", "type": "number", "required": False}])
+    measures = compared_measures(interface)
+    assert [m.name for m in measures] == ["quality.accuracy", "quality.safety", "quality.style"]
+    first = {"quality": answer(accuracy=4, safety=entry(na=True), style=1)}
+    second = {"quality": answer(accuracy=4, safety=5, style=2)}
+    # accuracy agrees, style does not, safety has one score (N/A is no answer): 1 of 2 pairs
+    assert item_agreement([first, second], measures) == 0.5
