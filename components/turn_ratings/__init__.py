@@ -57,6 +57,27 @@ class TurnRatings(Component):
                 "overall": self.overall.to_config() if self.overall else None, "tolerance": self.tolerance}
 
     @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        schema = super().config_schema()
+        scale = {"min": {"type": "integer"}, "max": {"type": "integer"},
+                 "anchors": {"type": "object", "additionalProperties": {"type": "string"}}}
+        criterion = {"type": "object", "additionalProperties": False, "required": ["id"],
+                     "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
+                                    "label": {"type": "string"}, "description": {"type": "string"}, **scale}}
+        option = {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": False, "required": ["value"],
+                                                 "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}]}
+        schema["properties"] |= {
+            "required": {"type": "boolean"}, "target": {"type": "string"},
+            "criteria": {"type": "array", "minItems": 1, "items": criterion},
+            "flags": {"type": "array", "items": option},
+            "roles": {"type": "array", "items": {"enum": ["system", "user", "assistant", "tool"]}},
+            "every_turn": {"type": "boolean"}, "tolerance": {"type": "integer", "minimum": 0},
+            "overall": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": False,
+                                                     "properties": scale}]}}
+        schema["required"] = [*schema["required"], "target", "criteria"]
+        return schema
+
+    @classmethod
     def answer_schema(cls) -> dict[str, Any]:
         turn = {"type": "object", "additionalProperties": False,
                 "properties": {"ratings": {"type": "object", "additionalProperties": {"type": "integer"}},

@@ -363,3 +363,14 @@ def test_disagreement_routing_compares_criteria_exactly():
     second = {"quality": answer(accuracy=4, safety=5, style=2)}
     # accuracy agrees, style does not, safety has one score (N/A is no answer): 1 of 2 pairs
     assert item_agreement([first, second], measures) == 0.5
+
+
+def test_the_schemas_name_every_setting_and_answer_key():
+    field = rubric(overall={"min": 1, "max": 3})
+    schema = type(field).config_schema()
+    assert set(field.to_dict()) <= set(schema["properties"]) and "criteria" in schema["required"]
+    criterion_keys = set(schema["properties"]["criteria"]["items"]["properties"])
+    assert all(set(c) <= criterion_keys for c in field.config()["criteria"])
+    answers = type(field).answer_schema()
+    assert set(answers["properties"]) == {"criteria", "overall"}
+    assert set(answers["properties"]["criteria"]["additionalProperties"]["properties"]) == {"score", "na", "rationale"}

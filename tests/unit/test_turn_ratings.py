@@ -177,3 +177,13 @@ def test_the_widget_carries_what_the_script_builds_the_turns_from():
     assert "&lt;script&gt;" in html and "<script>" not in html.replace('<script src="/static/turn_ratings.js', "")
     assert 'name="f_turns.overall" value="2" data-hotkey="2" checked' in html
     assert "Made up" in html and "style=" not in html
+
+
+def test_the_schemas_name_every_setting_and_answer_key():
+    field = interface(overall={"min": 1, "max": 3}).by_name["turns"]
+    schema = type(field).config_schema()
+    assert set(field.to_dict()) <= set(schema["properties"])
+    assert {"target", "criteria"} <= set(schema["required"])
+    answers = type(field).answer_schema()
+    assert set(answers["properties"]) == {"turns", "overall"}
+    assert set(answers["properties"]["turns"]["additionalProperties"]["properties"]) == {"ratings", "flags"}
