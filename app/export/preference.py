@@ -28,7 +28,6 @@ the project: memory is one page's, whatever the size.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any, AsyncIterator
 
 from sqlalchemy import or_, select
@@ -135,19 +134,25 @@ def pair_labels(component: Component, answers: list[tuple[bool, dict[str, Any]]]
                    if is_adjudication and answer.get(component.name) is not None]
     if adjudicated:
         return {_key(a, b): (outcome, 1.0, 1) for a, b, outcome in component.preference_votes(adjudicated[-1])}
-    votes: dict[tuple[str, str], Counter] = {}
+    votes: dict[tuple[str, str], dict[str, int]] = {}
+    name = component.name
     for is_adjudication, answer in answers:
-        value = answer.get(component.name)
+        value = answer.get(name)
         if is_adjudication or value is None:
             continue
         for a, b, outcome in component.preference_votes(value):
-            votes.setdefault(_key(a, b), Counter())[outcome] += 1
+            counted = votes.setdefault((a, b) if a <= b else (b, a), {})
+            counted[outcome] = counted.get(outcome, 0) + 1
     labels = {}
     for pair, counted in votes.items():
-        ranked = counted.most_common()
-        total = sum(counted.values())
-        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        if len(counted) == 1:  # the usual case: everyone agrees
+            (outcome, top), = counted.items()
+            labels[pair] = (outcome, 1.0, top)
+            continue
+        ranked = sorted(counted.items(), key=lambda entry: -entry[1])
+        if ranked[0][1] == ranked[1][1]:
             continue  # no majority
+        total = sum(counted.values())
         labels[pair] = (ranked[0][0], round(ranked[0][1] / total, 4), total)
     return labels
 

@@ -244,7 +244,9 @@ class Pairwise(Component):
 
     def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
         """The pair shown, with the preferred id, "tie" or "both_bad"."""
-        shown, decision = (value.get("shown"), _decision(value)) if isinstance(value, Mapping) else (None, None)
+        if type(value) is not dict:  # stored answers are plain JSON objects
+            return []
+        shown, decision = value.get("shown"), value.get("preferred")
         return [(shown["left"], shown["right"], decision)] if shown and decision else []
 
     # -- linting ------------------------------------------------------------
