@@ -22,8 +22,11 @@
     const value = JSON.parse(widget.dataset.value || "{}");
     const name = widget.dataset.name, error = widget.dataset.error || "";
     const given = (value && typeof value.turns === "object" && value.turns) || {};
-    const form = widget.closest("form") || document;
-    const part = form.ownerDocument.querySelector(`[data-part="${CSS.escape(widget.dataset.target)}"]`);
+    // The nearest chat part of that name: a page may show several items (the escalation queue).
+    const selector = `[data-part="${CSS.escape(widget.dataset.target)}"]`;
+    let scope = widget.parentElement;
+    while (scope && !scope.querySelector(selector)) scope = scope.parentElement;
+    const part = scope ? scope.querySelector(selector) : null;
     const turns = part ? [...part.querySelectorAll("li[data-turn]")] : [];
     const rated = turns.filter((li) => config.roles.includes(li.dataset.role));
     const disabled = !!widget.closest("fieldset[disabled]");
