@@ -244,3 +244,34 @@ async def test_the_workspace_form_posts_one_input_group_per_criterion(ops, quick
     assert answer == {"criteria": {"accuracy": {"score": 2, "na": False, "rationale": "The day is wrong."},
                                    "helpfulness": {"score": 4, "na": False, "rationale": None},
                                    "safety": {"score": None, "na": True, "rationale": None}}, "overall": 3}
+
+
+async def test_a_reviewer_edits_a_rubric_answer_on_the_review_page(ops, quick_user, server):
+    review = {"stages": [{"name": "Check", "level": 1, "share": 1.0, "on_reject": "same_contributor"}]}
+    project = await rubric_project(ops, items=1, review=review)
+    pid = project["id"]
+    _, erin = await quick_user("contributor", pid)
+    reviewer, rex = await quick_user("reviewer", pid)
+    given = (await submit(erin, pid, graded(accuracy=4, helpfulness=3, safety=None, overall=4)))["response"]["annotation"]
+    task = (await rex.ok("POST", f"/projects/{pid}/reviews/next", status=200))["review"]
+    page = await Browser(server.url).login(reviewer["email"], "quiet-lantern-42")
+    try:
+        shown = await page.get(f"/projects/{pid}/review/{task['id']}")
+        assert shown.status_code == 200
+        assert 'name="f_quality.helpfulness.score" value="3" data-hotkey="3" checked' in shown.text
+        assert 'name="f_quality.safety.na" value="true" checked' in shown.text
+        form = [("decision", "edit"), ("f_quality.accuracy.score", "2"), ("f_quality.helpfulness.score", "3"),
+                ("f_quality.safety.score", "5"), ("f_quality.overall", "3")]
+        refused = await page.post(f"/projects/{pid}/review/{task['id']}/decide", form)
+        assert refused.status_code == 422 and "criteria.accuracy.rationale: required below 3" in refused.text
+        form.append(("f_quality.accuracy.rationale", "The day is wrong."))
+        decided = await page.post(f"/projects/{pid}/review/{task['id']}/decide", form)
+        assert decided.status_code == 303, decided.text
+    finally:
+        await page.aclose()
+    lines = [json.loads(line) for line in (await ops.get(f"/projects/{pid}/export")).text.splitlines()]
+    exported = next(a for line in lines for a in line["annotations"] if a["id"] == given["id"])
+    assert exported["reviewed_answer"]["quality"] == {
+        "criteria": {"accuracy": {"score": 2, "na": False, "rationale": "The day is wrong."},
+                     "helpfulness": {"score": 3, "na": False, "rationale": None},
+                     "safety": {"score": 5, "na": False, "rationale": None}}, "overall": 3}
