@@ -8,6 +8,7 @@ import secrets
 
 from sqlalchemy import func, select
 
+from app import seed_grading as grading
 from app.accounts.models import Role, User
 from app.accounts.service import add_member, create_user
 from app.db import Database
@@ -177,4 +178,22 @@ async def seed_demo(db: Database, *, force: bool = False) -> list[tuple[str, str
         earlier = parse_items(earlier_labels(), "jsonl", interface_of(project))
         await import_records(session, project, earlier, batch_name="earlier-labels", actor=ops)
         await set_status(session, project, "live", actor=ops)
+        await _seed_grading(session, people, ops)
     return created
+
+
+async def _seed_grading(session, people: dict[str, User], ops: User) -> None:
+    """The second program, "Assistant answer grading" (app/seed_grading.py), live with the same people."""
+    project = await create_project(
+        session, actor=ops, name="Assistant answer grading",
+        purpose="Preference pairs and rubric grades for an assistant model: pick the better of two responses, "
+                "grade one on accuracy, helpfulness and safety, and check its factual claims.",
+        guidelines=grading.GUIDELINES, overlap=2, interface=grading.INTERFACE, quality=grading.QUALITY,
+        review=grading.REVIEW)
+    for email, _, role in DEMO_USERS:
+        if role != Role.ops:
+            await add_member(session, project_id=project.id, user_id=people[email].id, role=role, actor_id=ops.id,
+                             level=1)
+    records = parse_items(grading.grading_items(), "jsonl", interface_of(project))
+    await import_records(session, project, records, batch_name="round-1", actor=ops)
+    await set_status(session, project, "live", actor=ops)
