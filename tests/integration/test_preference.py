@@ -221,3 +221,41 @@ async def test_the_overview_offers_the_preference_download(ops, quick_user):
         assert download.status_code == 200 and download.text == ""  # nothing answered yet
     finally:
         await page.aclose()
+
+
+async def test_the_workspace_form_posts_a_preference_and_a_ranking(ops, quick_user):
+    interface = [*PAIRWISE[:2], PAIRWISE[2] | {"reason": "optional"},
+                 {"name": "rank", "type": "ranking", "target": "responses"}]
+    gold = pair_item("g") | {"gold": {"pref": {"preferred": "m2"}, "rank": [
+        {"candidate": "m2", "rank": 1}, {"candidate": "m1", "rank": 2}]}}
+    pid = await project_with(ops, interface, [pair_item("w1")], gold=gold)
+    person, api = await quick_user("contributor", pid)
+    lease = await api.ok("POST", f"/projects/{pid}/next", status=200)
+    aid = lease["assignment"]["id"]
+    shown = [c["id"] for c in Interface.from_specs(interface).parts_by_name["responses"].resolve(
+        lease["assignment"]["item"]["data"], aid)]
+    from tests.integration.conftest import Browser
+
+    page = await Browser(ops.base_url).login(person["email"], "quiet-lantern-42")
+    try:
+        workspace = (await page.get(f"/projects/{pid}/work/")).text
+        assert 'name="f_pref" value="A"' in workspace and 'data-hotkey="4"' in workspace
+        assert 'name="f_pref.strength"' in workspace and 'name="f_pref.reason"' in workspace
+        assert "/static/pairwise.js" in workspace
+        # one rank select per candidate, in the order this assignment shows them
+        assert workspace.index(f"Response {shown[0]}") < workspace.index(f"Response {shown[1]}")
+        form = [("idempotency_key", "w-1"), ("f_pref", "B"), ("f_pref.strength", "3"), ("f_pref.reason", "clearer"),
+                ("f_rank", f"{shown[0]}=1"), ("f_rank", f"{shown[1]}=1")]
+        refused = await page.post(f"/projects/{pid}/work/{aid}/submit", form, htmx=True)
+        assert refused.status_code == 422 and "rank[1].rank: 1 is given twice" in refused.text
+        form[-1] = ("f_rank", f"{shown[1]}=2")
+        accepted = await page.post(f"/projects/{pid}/work/{aid}/submit", form, htmx=True)
+        assert accepted.status_code == 200, accepted.text
+    finally:
+        await page.aclose()
+    lines = [json.loads(line) for line in (await ops.get(f"/projects/{pid}/export",
+                                                         params={"aggregate": "none"})).text.splitlines()]
+    answer = next(a for line in lines for a in line["annotations"])["answer"]
+    assert answer["pref"] == {"winner": "B", "preferred": shown[1], "strength": 3, "reason": "clearer",
+                              "shown": {"left": shown[0], "right": shown[1]}}
+    assert answer["rank"] == [{"candidate": shown[0], "rank": 1}, {"candidate": shown[1], "rank": 2}]
