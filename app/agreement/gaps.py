@@ -680,6 +680,13 @@ def gaps_csv(report: dict[str, Any], *, include_contributors: bool = True) -> st
         ["period", "items", "agreement"],
         [[t["period"], t["items"], t["agreement"]] for t in report["trend"]],
     )
+    if report.get("position_bias"):  # pairwise fields (app/agreement/position_bias.py)
+        section(
+            "Position bias: how often the left response wins",
+            ["field", "decisive", "left_wins", "right_wins", "left_rate", "low", "high", "biased"],
+            [[p["field"], p["decisive"], p["left_wins"], p["right_wins"], p["left_rate"], p["low"], p["high"],
+              p["biased"]] for p in report["position_bias"]],
+        )
     return out.getvalue()
 
 

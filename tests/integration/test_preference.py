@@ -118,8 +118,11 @@ async def test_the_order_shown_is_recorded_and_the_left_win_rate_is_reported(ops
     page = await Browser(ops.base_url).login(lead["email"], "quiet-lantern-42")
     try:
         html = (await page.http.get(f"/projects/{pid}/guideline-gaps")).text
+        csv = (await page.http.get(f"/projects/{pid}/guideline-gaps.csv")).text
     finally:
         await page.aclose()
+    assert "Position bias: how often the left response wins\nfield,decisive,left_wins,right_wins,left_rate,low,high,biased\n" \
+        "pref,10,8,2,0.8,0.4902,0.9433,False\n" in csv
     assert 'id="gap-position-bias"' in html and "80.0%" in html and "49.0–94.3%" in html and "within chance" in html
 
 
