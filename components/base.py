@@ -229,6 +229,9 @@ class Component(Part):
     level: ClassVar[str]
     #: The display part types an answer of this type is given on (``target``); empty: none.
     targets: ClassVar[tuple[str, ...]] = ()
+    #: Whether a field of this type must name its target (a text answer may, to write a response
+    #: to a chat or prompt for SFT, but need not).
+    target_required: ClassVar[bool] = True
     #: How co-editing holds the field: "text" (a shared text), "list" (a shared list of
     #: objects that merge item by item) or "value" (last writer wins).
     coedit: ClassVar[str] = "value"
@@ -242,6 +245,8 @@ class Component(Part):
         self.target: str | None = None
         if self.targets:
             target = config.get("target")
+            if target is None and not self.target_required:
+                return
             if not isinstance(target, str) or not target:
                 raise ConfigError(f"target is missing: name the {' or '.join(self.targets)} part it is given on")
             self.target = target

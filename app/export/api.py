@@ -10,6 +10,7 @@ from app.accounts.models import Role
 from app.errors import Invalid
 from app.export.preference import TIE_POLICIES, export_preference
 from app.export.service import AGGREGATES, FORMATS, export_jsonl
+from app.export.sft import export_sft
 from app.projects.service import get_project
 from app.web.requests import database
 
@@ -29,6 +30,9 @@ async def export_response(request: Request, project_id: int, fmt: str, aggregate
     if fmt == "preference":
         return Stream(export_preference(db, project_id, ties=ties), media_type="application/x-ndjson",
                       headers={"content-disposition": f'attachment; filename="inkwell-project-{project.id}-preference.jsonl"'})
+    if fmt == "sft":
+        return Stream(export_sft(db, project_id), media_type="application/x-ndjson",
+                      headers={"content-disposition": f'attachment; filename="inkwell-project-{project.id}-sft.jsonl"'})
     filename = f"inkwell-project-{project.id}.jsonl"
     return Stream(export_jsonl(db, project_id, aggregate=aggregate), media_type="application/x-ndjson",
                   headers={"content-disposition": f'attachment; filename="{filename}"'})
@@ -42,5 +46,6 @@ class ExportApi(Controller):
     async def export(self, request: Request, project_id: int, format: str = "jsonl", aggregate: str = "majority",
                      ties: str = "skip") -> Stream:
         """``format=preference``: pairs ``{prompt, chosen, rejected}`` from pairwise and ranking fields;
-        ``ties=skip|both`` (app/export/preference.py)."""
+        ``ties=skip|both`` (app/export/preference.py). ``format=sft``: ``{messages}`` from a chat or
+        prompt and an approved response written for it (app/export/sft.py)."""
         return await export_response(request, project_id, format, aggregate, ties)

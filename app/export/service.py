@@ -27,7 +27,7 @@ from app.projects.service import interface_of
 from app.work.models import ADJUDICATE, Annotation
 
 PAGE = 1000
-FORMATS = ("jsonl", "preference")  # preference: app/export/preference.py
+FORMATS = ("jsonl", "preference", "sft")  # preference: app/export/preference.py; sft: app/export/sft.py
 AGGREGATES = ("majority", "dawid_skene", "none")
 
 

@@ -21,6 +21,10 @@ class Text(Component):
     type = "text"
     level = "distance"
     coedit = "text"
+    #: A text field aimed at a chat, prompt or text is a response written to it: the SFT export's.
+    targets = ("chat", "prompt_response", "text")
+    target_required = False
+    exports = ("sft",)
     description = "Free text, one line or several"
 
     def configure(self, config: Mapping[str, Any]) -> None:
