@@ -34,25 +34,9 @@ from app.agreement.alpha import krippendorff_alpha
 from app.agreement.answers import LEVELS, CodedAnswers, Triple, code_answers
 from app.agreement.distances import structured_delta
 
-LEVEL_BY_COMPONENT = {
-    "choice": "nominal",
-    "rating": "ordinal",
-    "number": "interval",
-    "multi_choice": "set",
-    "text": "text",
-}
 CATEGORICAL_LEVELS = ("nominal", "ordinal")
 
-__all__ = ["CATEGORICAL_LEVELS", "LEVELS", "LEVEL_BY_COMPONENT", "field_agreement", "level_for_component"]
-
-
-def level_for_component(component_type: str) -> str | None:
-    """The default level of measurement of a component type, or None if it has no answers to compare.
-
-    A configured component knows better: ``component.level`` (a number field may
-    be "ratio"); ``field_agreement`` accepts that attribute as it is.
-    """
-    return LEVEL_BY_COMPONENT.get(component_type)
+__all__ = ["CATEGORICAL_LEVELS", "LEVELS", "field_agreement"]
 
 
 def field_agreement(
