@@ -121,8 +121,9 @@ class EscalationPages(Controller):
             await accounts.require_role(session, request.user, project_id, *service.STAFF)
             current = await current_guidelines(session, project)
         interface = interface_of(project)
-        raw = interface.parse_form({c.form_name: form.getall(prefix + c.form_name) for c in interface.components
-                                    if prefix + c.form_name in form})
+        # Every input of this escalation's form, its prefix taken off (a field may post several: a rubric).
+        raw = interface.parse_form({key[len(prefix):]: form.getall(key) for key in dict.fromkeys(form.keys())
+                                    if key.startswith(prefix)})
         given = any(not interface.by_name[name].is_empty(value) for name, value in raw.items())
         # The text box starts as the current guidelines: a clarification is a changed text or a changelog.
         unchanged = body.strip() == (current.body.strip() if current else "")
