@@ -309,6 +309,12 @@ class Component(Part):
         """The value as it appears in exported datasets."""
         return value
 
+    def missed(self, answer: Any, gold: Any) -> list[str]:
+        """What a contributor's answer got wrong against gold, in words for the feedback after a
+        check: by default the field's label when it did not score full marks; a rubric names
+        its criteria, a span field the spans it missed."""
+        return [] if self.score(answer, gold) >= 1.0 else [self.label]
+
     def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
         """For a field whose ``exports`` include "preference": each pair of candidate ids the answer
         judges, with its outcome (the preferred id, "tie" or "both_bad"), for the preference export
@@ -431,6 +437,11 @@ class Interface:
             except AnswerError as exc:
                 errors[component.name] = str(exc)
         return clean, errors
+
+    def missed(self, answer: Mapping[str, Any], gold: Mapping[str, Any]) -> list[str]:
+        """Every field's ``missed`` over the fields the gold answer gives, in interface order."""
+        return [what for c in self.components if gold.get(c.name) is not None
+                for what in c.missed(answer.get(c.name), gold[c.name])]
 
     def parse_form(self, form: Mapping[str, list[str]]) -> dict[str, Any]:
         """Raw answer from form data, keyed by field name (``form`` maps name -> all values)."""

@@ -24,6 +24,7 @@ from app.items.models import Item
 from app.models_base import json_append, utcnow
 from app.prepared import Prepared
 from app.projects.models import Project
+from app.projects.service import interface_of
 from app.quality import config as quality_config
 from app.quality import gold_supply
 from app.quality.linters import LintContext, LintFinding, run_linters
@@ -257,10 +258,12 @@ async def _gold_check(session: AsyncSession, project: Project, standing: Standin
     accuracy = sum(window) / len(window)
     standing.gold_accuracy = round(accuracy, 4)
     if annotation.gold_score is not None and annotation.gold_score < 1.0:
+        missed = interface_of(project).missed(annotation.answer, item.gold_answer or {})
+        said = f"Not as expected: {', '.join(missed)}." if missed else ""
         add_feedback(session, project.id, standing.user_id, kind="gold_check", item_id=item.id,
                      title="A quality check did not match the expected answer",
-                     body=item.gold_explanation or "",
-                     payload={"your_answer": annotation.answer, "expected": item.gold_answer,
+                     body="\n\n".join(part for part in (said, item.gold_explanation or "") if part),
+                     payload={"your_answer": annotation.answer, "expected": item.gold_answer, "missed": missed,
                               "score": annotation.gold_score, "assignment_id": annotation.assignment_id})
     if len(window) < gold["min_answers"]:
         return

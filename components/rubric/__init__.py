@@ -36,6 +36,7 @@ class Rubric(Component):
     type = "rubric"
     description = "Scores on ops-defined criteria (anchored scales, N/A, rationale), plus an optional overall score"
     level = "interval"
+    coedit = "json"
     lint_rules = LINT_RULES
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -184,7 +185,7 @@ class Rubric(Component):
             closeness.append(_close(given_overall, gold["overall"], self.tolerance, self.overall))
         return sum(closeness) / len(closeness) if closeness else 1.0
 
-    def explain(self, answer: Any, gold: Any) -> list[str]:
+    def missed(self, answer: Any, gold: Any) -> list[str]:
         """The criteria where the answer was outside the tolerance of the gold (for feedback)."""
         mine = _criteria(answer)
         missed = []

@@ -34,7 +34,9 @@ async def test_the_contributor_sees_recalibration_live_and_why(ops, new_user, se
     assert record["state"] == "recalibrating" and record["checks"]["accuracy"] == 0.5
     assert [f["kind"] for f in record["feedback"]][:2] == ["standing", "gold_check"]
     gold_check = record["feedback"][1]
-    assert gold_check["payload"]["expected"]["sentiment"] == "pos" and gold_check["body"].startswith("why")
+    assert gold_check["payload"]["expected"]["sentiment"] == "pos" and gold_check["payload"]["missed"] == ["Sentiment"]
+    # What was missed comes first, in words, then the gold item's explanation.
+    assert gold_check["body"].startswith("Not as expected: Sentiment.\n\nwhy")
     assert len(record["gate"]["review"]) == 2
     assert all(r["correct_answer"]["sentiment"] == "pos" and r["explanation"] for r in record["gate"]["review"])
 

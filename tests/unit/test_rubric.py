@@ -202,7 +202,7 @@ def test_tolerance_gives_full_credit_nearby_and_overall_counts_as_a_criterion():
     gold = answer(accuracy=4, safety=4, style=1, overall=5)
     # accuracy 5 vs 4 within 1: 1; safety 1 vs 4: 1 - (3-1)/4 = 0.5; style 1: 1; overall 2 vs 5: 1 - 2/4 = 0.5
     assert field.score(answer(accuracy=5, safety=1, style=1, overall=2), gold) == pytest.approx(0.75)
-    assert field.explain(answer(accuracy=5, safety=1, style=1, overall=2), gold) == ["Safety"]
+    assert field.missed(answer(accuracy=5, safety=1, style=1, overall=2), gold) == ["Safety"]
 
 
 # -- agreement ------------------------------------------------------------------------
