@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+import re
 
 from components import _spans
 from components._checks import config_bool, first_entered
@@ -26,6 +26,8 @@ EVIDENCE_KEYS = frozenset({"url", "quote"})
 MAX_EVIDENCE = 20
 MAX_URL = 2000
 MAX_QUOTE = 5000
+#: http or https, a host, no whitespace anywhere (evidence links are opened by reviewers).
+_HTTP_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
 class Claims(Component):
@@ -33,6 +35,7 @@ class Claims(Component):
     description = "Claim-level fact-checking: each claim a span with a verdict, a severity and evidence"
     level = "structured"
     targets = ("prompt_response", "text")
+    coedit = "list"
     noun = "claim"
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -191,12 +194,7 @@ def _evidence(raw: Any, where: str) -> list[dict[str, str]]:
         url = url.strip()
         if len(url) > MAX_URL:
             raise AnswerError(f"{here}.url: at most {MAX_URL} characters")
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(
-                c.isspace() for c in url):
+        if not _HTTP_URL.fullmatch(url):
             raise AnswerError(f"{here}.url: must be an http or https address")
         quote = item.get("quote")
         if quote is not None and not isinstance(quote, str):
