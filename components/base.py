@@ -232,8 +232,12 @@ class Component(Part):
     #: Whether a field of this type must name its target (a text answer may, to write a response
     #: to a chat or prompt for SFT, but need not).
     target_required: ClassVar[bool] = True
-    #: How co-editing holds the field: "text" (a shared text), "list" (a shared list of
-    #: objects that merge item by item) or "value" (last writer wins).
+    #: How co-editing (app/coedit) holds the field: "text" (a shared text), "list" (a shared list
+    #: of objects that merge item by item: a list value, or an object whose one key holds it),
+    #: "json" (an object whose keys merge one by one, nested objects too) or "value" (last writer
+    #: wins). A "json" or "list" field is read back as JSON text under ``form_name``, so its
+    #: ``parse_form`` must take that; its widget keeps a hidden ``[data-coedit-json]`` input
+    #: current (firing ``change``) and re-renders on ``coedit:render`` (static/coedit.js).
     coedit: ClassVar[str] = "value"
     #: Linter rule types this component brings for its answers, by rule type name.
     lint_rules: ClassVar[Mapping[str, LintRule]] = {}

@@ -22,6 +22,7 @@ the winning candidate id); when both are sent they must agree.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Mapping
 
@@ -50,6 +51,7 @@ class Pairwise(Component):
                    "optional strength (1-3) and reason; the order shown is recorded")
     level = "nominal"
     targets = ("responses",)
+    coedit = "json"
     exports = ("preference",)
     position_bias = True
 
@@ -202,9 +204,17 @@ class Pairwise(Component):
                 + [f"reason={v}" for v in form.get(f"{self.form_name}.reason", [])])
 
     def parse_form(self, values: list[str]) -> Any:
-        """``key=value`` strings (``form_values``): the first non-blank of each key."""
+        """``key=value`` strings (``form_values``): the first non-blank of each key. A whole answer
+        as a JSON object under ``form_name`` (a co-editing document, a script) is taken as it is."""
         parts: dict[str, str] = {}
         for entry in values:
+            if entry.startswith("winner={"):
+                try:
+                    whole = json.loads(entry[len("winner="):])
+                except (ValueError, RecursionError):
+                    whole = None
+                if isinstance(whole, dict):
+                    return whole
             key, _, text = entry.partition("=")
             if key in ("winner", "strength", "reason") and text.strip() and key not in parts:
                 parts[key] = text if key == "reason" else text.strip()

@@ -10,6 +10,7 @@ Gold scores by Kendall's tau-b mapped to 0..1, agreement compares answers at lev
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from components._checks import config_bool
@@ -24,7 +25,7 @@ class Ranking(Component):
     description = "Order the candidate responses of a responses part from best (1) down; ties by config"
     level = "structured"
     targets = ("responses",)
-    coedit = "value"
+    coedit = "json"
     exports = ("preference",)
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -86,9 +87,17 @@ class Ranking(Component):
         return [{"candidate": candidate, "rank": ranks[candidate]} for candidate in order]
 
     def parse_form(self, values: list[str]) -> list[dict[str, Any]] | None:
-        """One select per candidate posts ``<candidate id>=<rank>``; unranked candidates post nothing."""
+        """One select per candidate posts ``<candidate id>=<rank>``; unranked candidates post nothing.
+        A whole answer as a JSON list (a co-editing document, a script) is taken as it is."""
         found: list[dict[str, Any]] = []
         for entry in values:
+            if entry.lstrip().startswith("["):
+                try:
+                    whole = json.loads(entry)
+                except (ValueError, RecursionError):
+                    whole = None
+                if isinstance(whole, list):
+                    return whole
             candidate, equals, rank = entry.rpartition("=")
             if not equals or not candidate or not rank.strip():
                 continue

@@ -21,6 +21,7 @@ class Spans(Component):
     description = "Labelled character ranges marked on a shown text (mouse or keyboard)"
     level = "structured"
     targets = ("text", "prompt_response")
+    coedit = "list"
     noun = "span"
 
     def configure(self, config: Mapping[str, Any]) -> None:

@@ -39,6 +39,7 @@ class TurnRatings(Component):
     description = "Ratings and flags for each turn of a conversation (chat part), plus an optional overall score"
     level = "interval"
     targets = ("chat",)
+    coedit = "json"
 
     def configure(self, config: Mapping[str, Any]) -> None:
         self.criteria: list[TurnCriterion] = read_turn_criteria(config.get("criteria"))
