@@ -67,6 +67,7 @@
         this.frame.addEventListener("keydown", (e) => this.onTextKey(e));
         this.frame.addEventListener("mouseup", () => this.captureSelection());
       }
+      this.input.addEventListener("spans:refresh", () => this.refresh());
       root.addEventListener("keydown", (e) => this.onWidgetKey(e));
       root.addEventListener("click", (e) => this.onClick(e));
       root.addEventListener("input", (e) => this.onInput(e));
@@ -88,6 +89,15 @@
             evidence: (s.evidence || []).filter((e) => e.url || e.quote) }
         : { label: s.label, start: s.start, end: s.end, text: s.text });
       this.input.value = JSON.stringify(this.claims ? { claims: list } : list);
+      // Others (co-editing) learn of the change from the hidden input, as from any field.
+      this.input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    // Someone else set the hidden input (a co-editor's change merged in): show what it now holds.
+    // Dispatch "spans:refresh" on the input after setting its value.
+    refresh() {
+      this.spans = this.read();
+      this.render();
     }
 
     say(text) { if (this.status) this.status.textContent = text; }
