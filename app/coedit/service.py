@@ -5,10 +5,24 @@ The document
 ------------
 One Yjs document per review task (pycrdt on the server, Yjs in the browser):
 
-* a ``Y.Map`` named ``fields`` holding every structured field (choice, multi_choice, rating,
-  number and any other non-text type) as a plain JSON value: last writer wins per field, the same
-  winner everywhere (Yjs orders concurrent writes by client id);
+* a ``Y.Map`` named ``fields`` holding every other field, by the field's ``Component.coedit``:
+
+  - "value" (choice, multi_choice, rating, number): a plain JSON value, last writer wins per field,
+    the same winner everywhere (Yjs orders concurrent writes by client id);
+  - "json" (rubric, turn ratings, pairwise, ranking): the answer object as nested ``Y.Map``s (an
+    object's keys merge one by one, so two reviewers scoring different criteria both count; lists
+    and scalars inside are plain values, last writer wins);
+  - "list" (spans, claims): a ``Y.Array`` of ``Y.Map``, one per item, each with a stable ``_id``
+    (``ITEM_ID``) the browser diffs by, so one reviewer adding a span while another removes or
+    adjusts a different one merges to both changes. A claims answer ``{"claims": [...]}`` shares
+    its one list; the answer read back is the bare list (the component accepts it);
+
 * one ``Y.Text`` per free-text field, named ``text:<field name>``: characters merge.
+
+The answer is read back **through each component's own ``parse_form``**, as if the form had
+posted it: "value" fields as form strings, "json" and "list" fields as JSON text under
+``form_name`` (what their widgets' hidden ``[data-coedit-json]`` input holds), ``_id`` stripped.
+The decision then validates it against the item like any answer (``review.service.decide``).
 
 It is **seeded** from the answer under review by a document with the fixed client id
 ``SEED_CLIENT``, built field by field in interface order, so every process that seeds it makes
@@ -34,10 +48,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
 from typing import Any
 
-from pycrdt import Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +74,8 @@ SEED_CLIENT = 1
 #: A document (or an update to it) larger than this is refused: an answer is a few kilobytes.
 MAX_STATE_BYTES = 512 * 1024
 EMPTY_UPDATE = b"\x00\x00"
+#: The key of a shared list item's stable id (``coedit == "list"``); never part of the answer.
+ITEM_ID = "_id"
 
 
 def text_name(field: str) -> str:
@@ -80,6 +97,56 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _put(shared: Map | Array, key: str | None, value: Any) -> None:
+    """Write ``value`` under ``key`` of a map (or append it to an array when ``key`` is None),
+    objects as nested maps written key by key in sorted order and lists holding objects as arrays
+    of them: plain (or prelim) objects are encoded in hash order, and the seed must be the same
+    bytes in every process."""
+    if isinstance(value, dict):
+        child: Map | Array = Map()
+    elif isinstance(value, (list, tuple)) and any(isinstance(item, dict) for item in value):
+        child = Array()
+    else:
+        if key is None:
+            shared.append(_json_value(value))
+        else:
+            shared[key] = _json_value(value)
+        return
+    if key is None:
+        shared.append(child)
+        child = shared[len(shared) - 1]
+    else:
+        shared[key] = child
+        child = shared[key]
+    if isinstance(value, dict):
+        for name in sorted(value, key=str):
+            _put(child, str(name), value[name])
+    else:
+        for item in value:
+            _put(child, None, item)
+
+
+def list_items(value: Any) -> list[Any]:
+    """The items a "list" field shares: the value itself, or the one list of a one-key object
+    (claims: ``{"claims": [...]}``)."""
+    if isinstance(value, dict) and len(value) == 1:
+        value = next(iter(value.values()))
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _seed_structured(values: Map, component: Any, value: Any) -> None:
+    """A "json" field as nested maps (keys merge); a "list" field as a shared list of one map per
+    item, each with a deterministic ``_id``."""
+    if component.coedit == "list":
+        items = [item for item in list_items(value) if isinstance(item, dict)]
+        values[component.name] = Array()
+        for index, item in enumerate(items):
+            _put(values[component.name], None, {**{k: v for k, v in item.items() if k != ITEM_ID},
+                                                ITEM_ID: f"seed-{index}"})
+    else:
+        _put(values, component.name, value)
+
+
 def seed_update(interface: Interface, answer: dict[str, Any]) -> bytes:
     """The document of ``answer``: deterministic bytes for the same answer."""
     doc = Doc(client_id=SEED_CLIENT)
@@ -91,15 +158,43 @@ def seed_update(interface: Interface, answer: dict[str, Any]) -> bytes:
             if is_text(component):
                 if value:
                     texts[component.name] += str(value)
+            elif component.coedit in ("json", "list"):
+                _seed_structured(values, component, value)
             else:
                 values[component.name] = _json_value(value)
     return doc.get_update()
+
+
+def _plain(value: Any) -> Any:
+    """A document value as plain JSON: shared types read out, whole floats back to ints (Yjs
+    numbers come back as floats: a score of 3 is 3, not 3.0)."""
+    if isinstance(value, (Map, Array)):
+        value = value.to_py()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _structured_form(component: Any, value: Any) -> list[str]:
+    """A "json" or "list" field's document value as its widget's hidden input would post it:
+    JSON text (a list without the items' ``_id``)."""
+    value = _plain(value)
+    if component.coedit == "list":
+        return [json.dumps([{k: v for k, v in item.items() if k != ITEM_ID} if isinstance(item, dict) else item
+                            for item in list_items(value)])]
+    return [] if value is None else [json.dumps(value)]
 
 
 def _form_strings(value: Any) -> list[str]:
     """A stored field value as the strings a form would post for it."""
     if value is None:
         return []
+    if isinstance(value, (Map, Array, dict)):
+        return [json.dumps(_plain(value))]  # an object as JSON text, never its Python repr
     if isinstance(value, (list, tuple)):
         return [s for v in value for s in _form_strings(v)]
     if isinstance(value, bool):
@@ -120,6 +215,8 @@ def doc_answer(interface: Interface, *updates: bytes) -> dict[str, Any]:
     for component in interface.components:
         if is_text(component):
             form[component.form_name] = [str(doc.get(text_name(component.name), type=Text))]
+        elif component.coedit in ("json", "list"):
+            form[component.form_name] = _structured_form(component, values.get(component.name))
         else:
             form[component.form_name] = _form_strings(values.get(component.name))
     return interface.parse_form(form)
