@@ -358,16 +358,37 @@
     // Marked spans shown on the text with the CSS Custom Highlight API (no change to the text's DOM,
     // so offsets stay true); browsers without it just show the list.
     highlight() {
-      if (!this.text || this.source || !window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
-      const ranges = this.spans.filter((s) => s.end <= this.length).map((s) => {
+      if (!this.text || !window.CSS || !CSS.highlights || typeof Highlight === "undefined") return;
+      const ranges = [];
+      for (const s of this.spans) {
+        const at = this.visibleRange(s);
+        if (!at) continue;
         const range = document.createRange();
-        const [a, ao] = pointAt(this.text, unitsAt(this.full, s.start));
-        const [b, bo] = pointAt(this.text, unitsAt(this.full, s.end));
+        const [a, ao] = pointAt(this.text, at[0]);
+        const [b, bo] = pointAt(this.text, at[1]);
         range.setStart(a, ao); range.setEnd(b, bo);
-        return range;
-      });
-      CSS.highlights.set("inkwell-spans", new Highlight(...ranges, ...otherRanges(this)));
+        ranges.push(range);
+      }
       registry.set(this, ranges);
+      CSS.highlights.set("inkwell-spans", new Highlight(...ranges, ...otherRanges(this)));
+    }
+
+    // A span's UTF-16 range in the visible text: its offsets when the text is shown as written;
+    // on rendered markdown, its quote where it appears nearest the same relative position.
+    visibleRange(s) {
+      if (s.end > this.length) return null;
+      if (!this.source) {
+        const from = unitsAt(this.full, s.start);
+        return [from, from + unitsAt(this.full.slice(from), s.end - s.start)];
+      }
+      const quote = s.text || this.quote(s.start, s.end);
+      const guess = unitsAt(this.full, s.start) / Math.max(this.full.length, 1) * this.visible.length;
+      let best = -1, at = this.visible.indexOf(quote);
+      while (at !== -1) {
+        if (best === -1 || Math.abs(at - guess) < Math.abs(best - guess)) best = at;
+        at = this.visible.indexOf(quote, at + 1);
+      }
+      return best === -1 ? null : [best, best + quote.length];
     }
   }
 

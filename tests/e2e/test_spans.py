@@ -118,6 +118,11 @@ def test_a_contributor_marks_spans_and_claims_by_mouse_and_keyboard(sign_in, new
     claim.get_by_label("Evidence URL").fill("https://en.wikipedia.org/wiki/Analytical_engine")
     claim.get_by_label("Quote").fill("never completed")
 
+    # every marked span is highlighted on its text (two entities, and the claim on the rendered response)
+    assert page.evaluate("CSS.highlights.get('inkwell-spans').size") == 3
+    assert page.evaluate("[...CSS.highlights.get('inkwell-spans')].map(r => r.toString()).sort()") == [
+        "Ada Lovelace", "Charles Babbage", "It was built in 1850."]
+
     page.keyboard.press("Control+Enter")  # from the quote box: submits the whole answer
     expect(task).not_to_contain_text("Charles Babbage")  # the next task (none left) replaced this one
 
