@@ -318,7 +318,7 @@ def prepared_of(value: Any, key: str, spans_of: Callable[[Any], Any]) -> Prepare
 #: Answers with more spans than this are compared one pair at a time (the padded arrays stay small).
 BATCH_MAX_SPANS = 64
 #: Padded comparisons (pairs x spans x spans) per numpy chunk: bounds the memory of one step.
-BATCH_CELLS = 1_500_000
+BATCH_CELLS = 250_000
 
 
 class SpanDistance:
@@ -407,6 +407,10 @@ class SpanDistance:
         always_single = self.threshold > 0.5
         chunk = max(1, BATCH_CELLS // (width * width))
 
+        # Work arrays reused by every chunk (allocating them afresh costs as much as the arithmetic).
+        buffers = [np.empty((chunk, width, width), dtype=kind) for _ in range(3)]
+        flags = np.empty((chunk, width, width), dtype=bool)
+
         def delta(a: Any, b: Any) -> Any:
             out = np.empty(a.size, dtype=np.float64)
             one_by_one = (counts[a] > width) | (counts[b] > width)
@@ -414,13 +418,18 @@ class SpanDistance:
                 ca, cb = a[low:low + chunk], b[low:low + chunk]
                 sa, ea = starts[ca][:, :, None], ends[ca][:, :, None]
                 sb, eb = b_starts[cb][:, None, :], b_ends[cb][:, None, :]
-                inter = np.minimum(ea, eb)
-                inter -= np.maximum(sa, sb)
-                union = np.maximum(ea, eb)
-                union -= np.minimum(sa, sb)
-                inter *= q_den
-                union *= p_num
-                matched = inter >= union
+                inter, union, scratch = (buffer[:ca.size] for buffer in buffers)
+                np.minimum(ea, eb, out=inter)
+                np.maximum(sa, sb, out=scratch)
+                inter -= scratch
+                np.maximum(ea, eb, out=union)
+                np.minimum(sa, sb, out=scratch)
+                union -= scratch
+                if q_den != 1:
+                    inter *= q_den
+                if p_num != 1:
+                    union *= p_num
+                matched = np.greater_equal(inter, union, out=flags[:ca.size])
                 pair, i, j = np.nonzero(matched)
                 full_a_s, full_a_e = starts[ca][pair, i], ends[ca][pair, i]
                 full_b_s, full_b_e = b_starts[cb][pair, j], b_ends[cb][pair, j]
