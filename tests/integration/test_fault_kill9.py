@@ -36,6 +36,8 @@ from tests.integration.conftest import qualify
 from tests import support
 
 CLIENTS = 20
+#: A process start imports the whole app (a few seconds; ten times that on a machine busy with other runs).
+STARTUP_SECONDS = 90
 ITEMS = 3000
 RUN_BEFORE_KILL = 2.0  # seconds of work before the kill (counted from the first accepted answer)
 RUN_AFTER_RESTART = 2.0
@@ -61,7 +63,7 @@ class Process:
             self.process = subprocess.Popen(
                 [str(ROOT / ".venv" / "bin" / "inkwell"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the server exited:\n{self.tail()}"
             try:
@@ -70,7 +72,7 @@ class Process:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        raise AssertionError(f"the server did not answer /healthz in 30 s:\n{self.tail()}")
+        raise AssertionError(f"the server did not answer /healthz in {STARTUP_SECONDS} s:\n{self.tail()}")
 
     def kill9(self) -> None:
         os.kill(self.process.pid, signal.SIGKILL)
