@@ -1,9 +1,21 @@
 // Co-editing a review task (app/coedit/live.py has the protocol). Bundled with Yjs by
 // static/build.mjs into static/vendor/coedit.js. Binds the review form's answer fields to one Yjs
-// document: structured fields in the map "fields" (last writer wins, with a notice to the person
-// whose value was replaced), free text in a Y.Text per field (characters merge). The document is
-// kept across reconnects: on every (re)connect both sides exchange state vectors and send what the
-// other lacks, so edits made offline merge when the connection returns.
+// document (app/coedit/service.py describes it), by each field's Component.coedit:
+// * "value": a plain value in the map "fields" (last writer wins, with a notice to the person whose
+//   value was replaced);
+// * "text": a Y.Text per field (characters merge);
+// * "json" and "list": structured widgets (rubric, pairwise, spans...). Their protocol, the same
+//   for every widget: the widget keeps a hidden input current with its answer as JSON -- marked
+//   [data-coedit-json="<form_name>"], or the hidden input named form_name -- and fires "change" on
+//   it; here that JSON goes into the document ("json": nested Y.Maps, so different keys such as two
+//   rubric criteria merge; "list": a Y.Array of one Y.Map per item). A remote change sets the
+//   hidden input and dispatches "coedit:render" on it, and the widget re-draws from it.
+//   List items carry a stable "_id" in the document only (widgets never see it); a widget's new
+//   list is matched to the document's items by content, so an unchanged span keeps its map, a
+//   removed one is deleted and a new or adjusted one is added -- one reviewer adding a span while
+//   another removes a different one merges to both changes.
+// The document is kept across reconnects: on every (re)connect both sides exchange state vectors
+// and send what the other lacks, so edits made offline merge when the connection returns.
 import * as Y from "yjs";
 
 const SYNC1 = 0, SYNC2 = 1, UPDATE = 2, JSON_MSG = 3;
@@ -37,6 +49,62 @@ function same(a, b) {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+const STRUCTURED = new Set(["json", "list"]);
+const ITEM_ID = "_id";
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const plain = (v) => (v instanceof Y.AbstractType ? v.toJSON() : v);
+
+// One text per value, keys sorted and empty keys (null) left out: how list items are told apart.
+function canonical(v) {
+  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (isObject(v)) {
+    return "{" + Object.keys(v).filter((k) => k !== ITEM_ID && v[k] !== null && v[k] !== undefined).sort()
+      .map((k) => JSON.stringify(k) + ":" + canonical(v[k])).join(",") + "}";
+  }
+  return JSON.stringify(v ?? null);
+}
+
+// A JSON value into a map key: objects as nested Y.Maps written key by key (so concurrent changes
+// of different keys merge), everything else as a plain value, written only when it changed.
+function writeJson(parent, key, value) {
+  const current = parent.get(key);
+  if (isObject(value)) {
+    let map = current instanceof Y.Map ? current : null;
+    if (!map) { map = new Y.Map(); parent.set(key, map); }
+    for (const k of [...map.keys()]) if (!(k in value)) map.delete(k);
+    for (const [k, v] of Object.entries(value)) writeJson(map, k, v);
+  } else if (!same(plain(current), value)) {
+    parent.set(key, value === undefined ? null : value);
+  }
+}
+
+// A widget's list into the document's Y.Array: items matched by content; unmatched document items
+// deleted, unmatched widget items added as new maps with a fresh _id.
+function writeList(values, key, items) {
+  let array = values.get(key);
+  if (!(array instanceof Y.Array)) { array = new Y.Array(); values.set(key, array); }
+  const wanted = new Map();
+  for (const item of items) {
+    const k = canonical(item);
+    wanted.set(k, [...(wanted.get(k) || []), item]);
+  }
+  const existing = array.toArray();
+  for (let i = existing.length - 1; i >= 0; i--) {
+    const k = canonical(plain(existing[i]));
+    const left = wanted.get(k);
+    if (left && left.length) left.pop();
+    else array.delete(i, 1);
+  }
+  for (const left of wanted.values()) {
+    for (const item of left) {
+      const map = new Y.Map();
+      array.push([map]);
+      for (const [k, v] of Object.entries(item)) if (k !== ITEM_ID) writeJson(map, k, v);
+      map.set(ITEM_ID, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
+    }
+  }
+}
+
 // Where an index of the old text is after a change (a Yjs delta over the old text): the caret
 // stays with the characters around it; text inserted right at it by someone else goes after it.
 function moveIndex(index, delta) {
@@ -60,7 +128,7 @@ function start(root) {
   const doc = new Y.Doc();
   const values = doc.getMap("fields");
   const texts = {};
-  for (const f of fields) if (f.type === "text") texts[f.name] = doc.getText("text:" + f.name);
+  for (const f of fields) if (f.coedit === "text") texts[f.name] = doc.getText("text:" + f.name);
   const status = root.querySelector(".coedit-status");
   const peopleBox = root.querySelector(".coedit-people");
   const notices = root.querySelector(".coedit-notices");
@@ -70,14 +138,44 @@ function start(root) {
   const setState = (state, text) => { root.dataset.state = state; status.textContent = text; };
   const inputs = (f) => form.querySelectorAll(`[name="${f.form_name}"]`);
   const textInput = (f) => form.querySelector(`#${f.form_name}-input`);
+  const jsonInput = (f) => form.querySelector(`[data-coedit-json="${f.form_name}"]`)
+    || form.querySelector(`input[type=hidden][name="${f.form_name}"]`);
+
+  // A structured field's document value as its widget's JSON: list items without their _id, in
+  // the object the widget wraps them in (claims: {"claims": [...]}) when it does.
+  function widgetJson(f) {
+    const v = plain(values.get(f.name));
+    if (f.coedit !== "list") return v ?? null;
+    const items = (Array.isArray(v) ? v : []).map((item) => {
+      if (!isObject(item)) return item;
+      const { [ITEM_ID]: _, ...rest } = item;
+      return rest;
+    });
+    return f.list_key ? { [f.list_key]: items } : items;
+  }
+  function listOf(f, value) {
+    if (f.list_key && isObject(value)) value = value[f.list_key];
+    return Array.isArray(value) ? value.filter(isObject) : [];
+  }
 
   // -- the document into the form
   function render(name) {
     const f = byName[name];
     if (!f) return;
-    if (f.type === "text") {
+    if (f.coedit === "text") {
       const el = textInput(f), value = texts[name].toString();
       if (el && el.value !== value) el.value = value;
+      return;
+    }
+    if (STRUCTURED.has(f.coedit)) {
+      const el = jsonInput(f);
+      if (!el) return;
+      let shown = null;
+      try { shown = JSON.parse(el.value || "null"); } catch (_) { /* the widget wrote no JSON yet */ }
+      const value = widgetJson(f);
+      if (same(shown, value) || (f.coedit === "list" && canonical(listOf(f, shown)) === canonical(listOf(f, value)))) return;
+      el.value = JSON.stringify(value);
+      el.dispatchEvent(new CustomEvent("coedit:render", { bubbles: true }));
       return;
     }
     const v = values.get(name);
@@ -110,9 +208,17 @@ function start(root) {
     return (item && authors.get(item.id.client)) || "Someone";
   }
 
-  values.observe((event) => {
-    if (event.transaction.origin === LOCAL) return;
-    for (const key of event.keysChanged) {
+  values.observeDeep((events, transaction) => {
+    if (transaction.origin === LOCAL) return;
+    const nested = new Set(events.filter((e) => e.path.length).map((e) => e.path[0]));
+    for (const key of nested) {  // inside a structured field (a criterion, a span)
+      render(key);
+      const box = form.querySelector(`fieldset[data-field="${key}"]`);
+      if (box) { box.classList.remove("coedit-changed"); void box.offsetWidth; box.classList.add("coedit-changed"); }
+    }
+    const top = events.find((e) => e.target === values);
+    for (const key of top ? top.keysChanged : []) {
+      if (nested.has(key)) continue;
       render(key);
       const now = values.get(key);
       if (mine.has(key) && !same(mine.get(key), now)) {
@@ -139,7 +245,19 @@ function start(root) {
   // -- the form into the document (only once it holds the shared state)
   function local(fn) { doc.transact(fn, LOCAL); }
   for (const f of fields) {
-    if (f.type === "text") {
+    if (STRUCTURED.has(f.coedit)) {
+      const el = jsonInput(f);
+      if (!el) continue;
+      el.addEventListener("change", () => {
+        if (!synced) return;
+        let value;
+        try { value = JSON.parse(el.value || "null"); } catch (_) { return; }
+        local(() => {
+          if (f.coedit === "list") writeList(values, f.name, listOf(f, value));
+          else writeJson(values, f.name, value);
+        });
+      });
+    } else if (f.coedit === "text") {
       const el = textInput(f);
       if (!el) continue;
       el.addEventListener("input", () => {
