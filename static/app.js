@@ -51,11 +51,15 @@ document.addEventListener("htmx:confirm", (event) => {
 
 // Ctrl+Enter (⌘+Enter on a Mac) submits the answer form being worked in, from any of its fields or
 // from anywhere on the page outside another form (a span's text, say): the same as its submit button.
+// Only a form with one submit button: where there are several (a review's approve / edit / reject),
+// which one is meant is the person's choice, not a shortcut's.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.defaultPrevented) return;
   const inside = event.target.closest && event.target.closest("form");
   const form = inside ? (inside.matches(".answer-form") ? inside : null) : document.querySelector("form.answer-form");
   if (!form) return;
+  const buttons = form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+  if (buttons.length !== 1 || buttons[0].disabled) return;
   event.preventDefault();
-  form.requestSubmit();
+  form.requestSubmit(buttons[0]);
 });
