@@ -23,10 +23,10 @@ the optimal (maximum) matching; below that it may match fewer pairs than the opt
   (arXiv:2212.09503); the IoU weighting keeps near misses from counting as total disagreement.
 
 Speed: spans are kept sorted by (start, end); candidate pairs come from one sweep over both sorted
-lists (O(n + m + candidates)), never the n × m grid. Agreement calls ``distance`` on the same
-decoded answers many times (``app.agreement.distances.structured_delta`` decodes each distinct
-answer once), so the prepared tuples are memoised by the decoded object's identity (the memo keeps
-the object alive, so an id cannot be reused while it is cached; bounded, cleared when full).
+lists (O(n + m + candidates)), never the n x m grid. Agreement compares hundreds of thousands of
+sampled answer pairs, so ``SpanDistance.batch`` gives ``app.agreement.distances.structured_delta``
+the same distance vectorised over value codes (numpy), falling back to the sweep for the pairs
+that need the greedy choice.
 """
 
 from __future__ import annotations
@@ -293,27 +293,6 @@ def distance(a: Prepared, b: Prepared, threshold: float) -> float:
     return max(0.0, min(1.0, 1.0 - 2 * overlap / (a.count + b.count)))
 
 
-# -- memo for agreement ---------------------------------------------------------------------------
-_MEMO_LIMIT = 200_000
-_memos: dict[str, dict[int, tuple[Any, Prepared]]] = {}
-
-
-def prepared_of(value: Any, key: str, spans_of: Callable[[Any], Any]) -> Prepared:
-    """``prepare(spans_of(value), key)``, memoised on ``value``'s identity (see the docstring)."""
-    memo = _memos.get(key)
-    if memo is None:
-        memo = _memos.setdefault(key, {})
-    entry = memo.get(id(value))
-    if entry is not None and entry[0] is value:
-        return entry[1]
-    spans = spans_of(value)
-    prepared = prepare(spans if isinstance(spans, list) else (), key)
-    if len(memo) >= _MEMO_LIMIT:
-        memo.clear()
-    memo[id(value)] = (value, prepared)
-    return prepared
-
-
 # -- vectorised distances for agreement -----------------------------------------------------------
 #: Answers with more spans than this are compared one pair at a time (the padded arrays stay small).
 BATCH_MAX_SPANS = 64
@@ -328,14 +307,18 @@ class SpanDistance:
     The batch pads each answer's spans to one width and compares every pair's spans at once
     (numpy, chunked); a pair in which some span has two candidates (overlapping spans, or a
     threshold at or below 0.5) needs the greedy choice and is computed by ``distance``, as are
-    answers with more than BATCH_MAX_SPANS spans. Both give the same numbers."""
+    answers with more than BATCH_MAX_SPANS spans. Both give the same numbers (the batch compares
+    IoU with the threshold as a fraction of denominator at most 1000, exact for 0.5 or 0.75)."""
 
     def __init__(self, key: str, spans_of: Callable[[Any], Any], threshold: float):
         self.key, self.spans_of, self.threshold = key, spans_of, threshold
 
     def __call__(self, a: Any, b: Any) -> float:
-        return distance(prepared_of(a, self.key, self.spans_of), prepared_of(b, self.key, self.spans_of),
-                        self.threshold)
+        return distance(self.prepared(a), self.prepared(b), self.threshold)
+
+    def prepared(self, value: Any) -> Prepared:
+        spans = self.spans_of(value)
+        return prepare(spans if isinstance(spans, list) else (), self.key)
 
     def batch(self, values: list[Any]) -> Callable[[Any, Any], Any]:
         import numpy as np
@@ -398,8 +381,7 @@ class SpanDistance:
         def prepared_at(index: int) -> Prepared:
             found = prepared.get(index)
             if found is None:
-                spans = self.spans_of(values[index])
-                found = prepared[index] = prepare(spans if isinstance(spans, list) else (), key_name)
+                found = prepared[index] = self.prepared(values[index])
             return found
 
         b_starts, b_ends = np.where(starts == -4, -2, starts), np.where(ends == -3, -1, ends)
