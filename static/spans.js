@@ -68,6 +68,7 @@
         this.frame.addEventListener("mouseup", () => this.captureSelection());
       }
       this.input.addEventListener("spans:refresh", () => this.refresh());
+      this.input.addEventListener("coedit:render", () => this.refresh()); // a co-editor changed it (static/coedit.js)
       root.addEventListener("keydown", (e) => this.onWidgetKey(e));
       root.addEventListener("click", (e) => this.onClick(e));
       root.addEventListener("input", (e) => this.onInput(e));
@@ -223,7 +224,8 @@
       let span = this.selection;
       if (fromInputs || !span) {
         const start = Number(this.startInput.value), end = Number(this.endInput.value);
-        if (this.startInput.value === "" || this.endInput.value === "" || !Number.isInteger(start) || !Number.isInteger(end)) {
+        const typed = this.startInput.value !== "" && this.endInput.value !== "";
+        if (!typed || !Number.isInteger(start) || !Number.isInteger(end)) {
           this.say("Select some text first, or type a start and an end."); return;
         }
         span = { start, end };
@@ -237,7 +239,8 @@
       if (this.spans.some((s) => s.start === span.start && s.end === span.end && (s.label || s.verdict) === label)) {
         this.say("That span is already marked."); return;
       }
-      const entry = { start: span.start, end: span.end, text: this.text ? this.quote(span.start, span.end) : undefined };
+      const entry = { start: span.start, end: span.end };
+      if (this.text) entry.text = this.quote(span.start, span.end);
       if (this.claims) Object.assign(entry, { verdict: label, severity: null, evidence: [] });
       else entry.label = label;
       this.spans.push(entry);

@@ -24,7 +24,8 @@ def where(text: str, part: str) -> tuple[int, int]:
 
 
 ADA, BABBAGE, LONDON = where(TEXT, "Ada Lovelace"), where(TEXT, "Charles Babbage"), where(TEXT, "London")
-DESIGNED, BUILT = where(RESPONSE, "The Analytical Engine was designed by Babbage."), where(RESPONSE, "It was built in 1850.")
+DESIGNED = where(RESPONSE, "The Analytical Engine was designed by Babbage.")
+BUILT = where(RESPONSE, "It was built in 1850.")
 EVIDENCE = [{"url": "https://en.wikipedia.org/wiki/Analytical_engine", "quote": "never completed"}]
 
 

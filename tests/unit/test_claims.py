@@ -55,7 +55,8 @@ def test_valid_claims_are_sorted_and_quote_the_response():
     assert errors == {}
     assert clean["claims"] == {"claims": [
         {"start": 0, "end": 31, "text": "Paris is the capital of France.", "verdict": "supported",
-         "severity": "minor", "evidence": [{"url": "https://en.wikipedia.org/wiki/Paris", "quote": "capital of France"}]},
+         "severity": "minor",
+         "evidence": [{"url": "https://en.wikipedia.org/wiki/Paris", "quote": "capital of France"}]},
         {"start": 32, "end": 57, "text": "It has 80 million people.", "verdict": "contradicted", "severity": "major",
          "evidence": [{"url": "http://example.org/census"}]}]}
 
