@@ -68,6 +68,7 @@
         this.frame.addEventListener("mouseup", () => this.captureSelection());
       }
       this.input.addEventListener("spans:refresh", () => this.refresh());
+      this.input.addEventListener("coedit:render", () => this.refresh());
       this.input.addEventListener("coedit:render", () => this.refresh()); // a co-editor changed it (static/coedit.js)
       root.addEventListener("keydown", (e) => this.onWidgetKey(e));
       root.addEventListener("click", (e) => this.onClick(e));
@@ -94,8 +95,8 @@
       this.input.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
-    // Someone else set the hidden input (a co-editor's change merged in): show what it now holds.
-    // Dispatch "spans:refresh" on the input after setting its value.
+    // Someone else set the hidden input (a co-editor's change merged in, static/coedit.js): show what
+    // it now holds. Dispatch "coedit:render" (or "spans:refresh") on the input after setting its value.
     refresh() {
       this.spans = this.read();
       this.render();
