@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.agreement import service as agreement
 from app.db import Database
+from app.export.paging import in_project
 from app.items.models import Item
 from app.models_base import iso, json_default
 from app.projects.models import Batch, Project
@@ -42,7 +43,7 @@ async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE,
     after = 0
     while True:
         async with db.transaction() as session:
-            items = (await session.execute(select(Item).where(Item.project_id == project_id, Item.id > after)
+            items = (await session.execute(select(Item).where(in_project(db, project_id), Item.id > after)
                                            .order_by(Item.id).limit(page_size))).scalars().all()
             if not items:
                 return

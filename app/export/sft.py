@@ -21,6 +21,7 @@ from typing import Any, AsyncIterator
 from sqlalchemy import or_, select
 
 from app.db import Database
+from app.export.paging import in_project
 from app.items.models import Item
 from app.projects.models import Project
 from app.projects.service import interface_of
@@ -59,7 +60,7 @@ async def export_sft(db: Database, project_id: int, *, page_size: int = PAGE) ->
         async with db.transaction() as session:
             items = (await session.execute(
                 select(Item.id, Item.external_id, Item.data)
-                .where(Item.project_id == project_id, ~Item.is_gold, Item.id > after)
+                .where(in_project(db, project_id), ~Item.is_gold, Item.id > after)
                 .order_by(Item.id).limit(page_size))).all()
             if not items:
                 return
