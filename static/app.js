@@ -63,3 +63,68 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   form.requestSubmit(buttons[0]);
 });
+
+// "?" (outside a text input) opens the keyboard help for the page: the keys every answer form has,
+// then each field's own, read from its inputs' aria-keyshortcuts or data-hotkey (so a new widget's
+// keys are listed by declaring them, not by editing this file). Escape or the button closes it.
+function describeKey(el) {
+  const label = el.getAttribute("aria-label") || (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent)
+    || el.textContent || el.value || "";
+  return label.trim().replace(/\s+/g, " ");
+}
+
+function hotkeyRows() {
+  const rows = [["Ctrl+Enter (⌘+Enter)", "submit the answer"], ["?", "show this help"]];
+  document.querySelectorAll("form.answer-form fieldset[data-field]").forEach((box) => {
+    const legend = box.querySelector("legend");
+    const field = legend ? legend.textContent.trim().replace(/\s*\*$/, "") : box.dataset.field;
+    const seen = new Set();
+    box.querySelectorAll("[aria-keyshortcuts], [data-hotkey]").forEach((el) => {
+      const key = el.getAttribute("aria-keyshortcuts") || el.dataset.hotkey;
+      if (!key || seen.has(key + describeKey(el))) return;
+      seen.add(key + describeKey(el));
+      rows.push([key, `${field}: ${describeKey(el)}`]);
+    });
+  });
+  return rows;
+}
+
+function openHotkeyHelp() {
+  let dialog = document.getElementById("hotkey-help");
+  if (!dialog) {
+    dialog = document.createElement("dialog");
+    dialog.id = "hotkey-help";
+    dialog.className = "hotkey-help";
+    dialog.setAttribute("aria-labelledby", "hotkey-help-title");
+    document.body.append(dialog);
+  }
+  const title = document.createElement("h2");
+  title.id = "hotkey-help-title";
+  title.textContent = "Keyboard shortcuts";
+  const table = document.createElement("table");
+  for (const [key, what] of hotkeyRows()) {
+    const row = table.insertRow();
+    const keyCell = row.insertCell();
+    const kbd = document.createElement("kbd");
+    kbd.textContent = key;
+    keyCell.append(kbd);
+    row.insertCell().textContent = what;
+  }
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "secondary";
+  close.textContent = "Close";
+  close.addEventListener("click", () => dialog.close());
+  dialog.replaceChildren(title, table, close);
+  dialog.showModal();
+  close.focus();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "?" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]")) return;
+  if (!document.querySelector("form.answer-form")) return;
+  event.preventDefault();
+  openHotkeyHelp();
+});
