@@ -69,7 +69,6 @@
       }
       this.input.addEventListener("spans:refresh", () => this.refresh());
       this.input.addEventListener("coedit:render", () => this.refresh());
-      this.input.addEventListener("coedit:render", () => this.refresh()); // a co-editor changed it (static/coedit.js)
       root.addEventListener("keydown", (e) => this.onWidgetKey(e));
       root.addEventListener("click", (e) => this.onClick(e));
       root.addEventListener("input", (e) => this.onInput(e));
