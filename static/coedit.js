@@ -138,8 +138,11 @@ function start(root) {
   const setState = (state, text) => { root.dataset.state = state; status.textContent = text; };
   const inputs = (f) => form.querySelectorAll(`[name="${f.form_name}"]`);
   const textInput = (f) => form.querySelector(`#${f.form_name}-input`);
-  const jsonInput = (f) => form.querySelector(`[data-coedit-json="${f.form_name}"]`)
-    || form.querySelector(`input[type=hidden][name="${f.form_name}"]`);
+  const jsonInput = (f) => {
+    if (window.inkwellCoeditEnsure) window.inkwellCoeditEnsure(); // static/coedit_widget.js makes them
+    return form.querySelector(`[data-coedit-json="${f.form_name}"]`)
+      || form.querySelector(`input[type=hidden][name="${f.form_name}"]`);
+  };
 
   // A structured field's document value as its widget's JSON: list items without their _id, in
   // the object the widget wraps them in (claims: {"claims": [...]}) when it does.
@@ -246,10 +249,10 @@ function start(root) {
   function local(fn) { doc.transact(fn, LOCAL); }
   for (const f of fields) {
     if (STRUCTURED.has(f.coedit)) {
-      const el = jsonInput(f);
-      if (!el) continue;
-      el.addEventListener("change", () => {
-        if (!synced) return;
+      // Delegated: the widget's hidden input may be made, or re-made, after this runs.
+      form.addEventListener("change", (event) => {
+        const el = event.target;
+        if (!synced || !(el instanceof HTMLInputElement) || el !== jsonInput(f)) return;
         let value;
         try { value = JSON.parse(el.value || "null"); } catch (_) { return; }
         local(() => {

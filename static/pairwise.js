@@ -20,3 +20,27 @@
     radio.dispatchEvent(new Event("change", { bubbles: true }));
   });
 })();
+
+// Co-editing (static/coedit_widget.js): the answer as {winner, strength, reason}, the JSON the
+// component's parse_form takes under the field's name.
+(window.inkwellCoeditWidgets = window.inkwellCoeditWidgets || []).push({
+  frame: "fieldset.field-pairwise",
+  answerOf(frame) {
+    const winner = frame.querySelector("[data-pairwise-hotkeys] input[type=radio]:checked");
+    const strength = frame.querySelector("select[name$='.strength']");
+    const reason = frame.querySelector("textarea[name$='.reason']");
+    return { winner: winner ? winner.value : null,
+             strength: strength && strength.value ? Number(strength.value) : null,
+             reason: reason && reason.value.trim() ? reason.value : null };
+  },
+  show(frame, value) {
+    const answer = value && typeof value === "object" ? value : {};
+    frame.querySelectorAll("[data-pairwise-hotkeys] input[type=radio]").forEach((radio) => {
+      radio.checked = radio.value === answer.winner;
+    });
+    const strength = frame.querySelector("select[name$='.strength']");
+    if (strength) strength.value = answer.strength == null ? "" : String(answer.strength);
+    const reason = frame.querySelector("textarea[name$='.reason']");
+    if (reason && reason.value !== (answer.reason || "")) reason.value = answer.reason || "";
+  },
+});

@@ -29,21 +29,15 @@
   });
 })();
 
-// Co-editing (static/coedit.js): the widget's answer as JSON in its hidden [data-coedit-json]
-// input, kept current on every change ("change" fired on it); a "coedit:render" on that input
-// (a co-editor's change) sets the inputs from it. The JSON is what components/rubric/form.py reads
-// under the field's name: {"criteria": {id: {score, na, rationale}}, "overall"?}.
-(() => {
-  if (window.inkwellRubricCoedit) return;
-  window.inkwellRubricCoedit = true;
-  const frameOf = (el) => el.closest("fieldset.field-rubric");
-  const hiddenOf = (frame) => frame && frame.querySelector("input[data-rubric-json]");
-  const pointOf = (group) => {
-    const radio = group.querySelector("input[type=radio]:checked");
-    return radio ? Number(radio.value) : null;
-  };
-
-  function answerOf(frame) {
+// Co-editing (static/coedit_widget.js): the answer as {"criteria": {id: {score, na, rationale}},
+// "overall"?}, the JSON components/rubric/form.py reads under the field's name.
+(window.inkwellCoeditWidgets = window.inkwellCoeditWidgets || []).push({
+  frame: "fieldset.field-rubric",
+  answerOf(frame) {
+    const pointOf = (group) => {
+      const radio = group.querySelector("input[type=radio]:checked");
+      return radio ? Number(radio.value) : null;
+    };
     const criteria = {};
     let overall;
     frame.querySelectorAll(".rubric-criterion[data-criterion]").forEach((group) => {
@@ -54,29 +48,15 @@
                                             rationale: rationale && rationale.value.trim() ? rationale.value : null };
     });
     return overall === undefined ? { criteria } : { criteria, overall };
-  }
-
-  function store(frame) {
-    const hidden = hiddenOf(frame);
-    if (!hidden) return;
-    const text = JSON.stringify(answerOf(frame));
-    if (hidden.value === text) return;
-    hidden.value = text;
-    hidden.dispatchEvent(new Event("change", { bubbles: true }));
-  }
-
-  function setPoint(group, point) {
-    group.querySelectorAll("input[type=radio]").forEach((radio) => {
+  },
+  show(frame, value) {
+    const setPoint = (group, point) => group.querySelectorAll("input[type=radio]").forEach((radio) => {
       radio.checked = point !== null && point !== undefined && Number(radio.value) === Number(point);
     });
-  }
-
-  function show(frame) {
-    let answer;
-    try { answer = JSON.parse(hiddenOf(frame).value || "null"); } catch (_) { return; }
-    const criteria = (answer && answer.criteria) || {};
+    const answer = value && typeof value === "object" ? value : {};
+    const criteria = answer.criteria || {};
     frame.querySelectorAll(".rubric-criterion[data-criterion]").forEach((group) => {
-      if (group.classList.contains("rubric-overall")) { setPoint(group, answer && answer.overall); return; }
+      if (group.classList.contains("rubric-overall")) { setPoint(group, answer.overall); return; }
       const entry = criteria[group.dataset.criterion] || {};
       setPoint(group, entry.score);
       const na = group.querySelector(".rubric-na input[type=checkbox]");
@@ -84,22 +64,5 @@
       const rationale = group.querySelector("textarea");
       if (rationale && rationale.value !== (entry.rationale || "")) rationale.value = entry.rationale || "";
     });
-  }
-
-  const onEdit = (event) => {
-    if (!(event.target instanceof HTMLElement) || event.target.matches("input[data-rubric-json]")) return;
-    const frame = frameOf(event.target);
-    if (frame) setTimeout(() => store(frame), 0); // after the N/A box has cleared the scale
-  };
-  document.addEventListener("change", onEdit);
-  document.addEventListener("input", onEdit);
-  document.addEventListener("coedit:render", (event) => {
-    if (event.target instanceof HTMLElement && event.target.matches("input[data-rubric-json]")) show(frameOf(event.target));
-  });
-  const start = () => document.querySelectorAll("fieldset.field-rubric").forEach((frame) => {
-    const hidden = hiddenOf(frame);
-    if (hidden && !hidden.value) hidden.value = JSON.stringify(answerOf(frame));
-  });
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
-})();
+  },
+});

@@ -100,3 +100,45 @@
   startAll(document);
   document.addEventListener("htmx:afterSettle", (event) => startAll(event.target || document));
 })();
+
+// Co-editing (static/coedit_widget.js): the answer as {turns: {id: {ratings, flags?}}, overall?},
+// the JSON the component's parse_form takes under the field's name.
+(window.inkwellCoeditWidgets = window.inkwellCoeditWidgets || []).push({
+  frame: "fieldset.field-turn_ratings",
+  answerOf(frame) {
+    const turns = {};
+    frame.querySelectorAll("[data-turn-rating]").forEach((group) => {
+      const ratings = {};
+      group.querySelectorAll(".turn-rating-criterion[data-criterion]").forEach((box) => {
+        const radio = box.querySelector("input[type=radio]:checked");
+        if (radio) ratings[box.dataset.criterion] = Number(radio.value);
+      });
+      const boxes = group.querySelectorAll(".turn-flags input[type=checkbox]");
+      const entry = { ratings };
+      if (boxes.length) entry.flags = [...boxes].filter((b) => b.checked).map((b) => b.value);
+      if (Object.keys(ratings).length || (entry.flags && entry.flags.length)) turns[group.dataset.turnRating] = entry;
+    });
+    const overall = frame.querySelector(".turn-overall");
+    if (!overall) return { turns };
+    const radio = overall.querySelector("input[type=radio]:checked");
+    return { turns, overall: radio ? Number(radio.value) : null };
+  },
+  show(frame, value) {
+    const answer = value && typeof value === "object" ? value : {};
+    const turns = (answer.turns && typeof answer.turns === "object") ? answer.turns : {};
+    frame.querySelectorAll("[data-turn-rating]").forEach((group) => {
+      const entry = turns[group.dataset.turnRating] || {};
+      const ratings = entry.ratings || {}, flags = new Set(entry.flags || []);
+      group.querySelectorAll(".turn-rating-criterion[data-criterion]").forEach((box) => {
+        box.querySelectorAll("input[type=radio]").forEach((radio) => {
+          radio.checked = String(ratings[box.dataset.criterion]) === radio.value;
+        });
+      });
+      group.querySelectorAll(".turn-flags input[type=checkbox]").forEach((b) => { b.checked = flags.has(b.value); });
+    });
+    const overall = frame.querySelector(".turn-overall");
+    if (overall) overall.querySelectorAll("input[type=radio]").forEach((radio) => {
+      radio.checked = String(answer.overall) === radio.value;
+    });
+  },
+});

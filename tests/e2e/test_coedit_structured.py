@@ -82,3 +82,74 @@ def test_two_reviewers_score_different_criteria_and_the_decision_keeps_both(sign
     assert answer["grade"]["criteria"] == {
         "accuracy": {"score": 2, "na": False, "rationale": "The engine was never built."},
         "helpfulness": {"score": 1, "na": False, "rationale": None}}
+
+
+RESPONSES = [{"id": "m1", "content": "It was a mechanical computer."}, {"id": "m2", "content": "It was a steam train."}]
+MIXED = [
+    {"name": "doc", "type": "text", "value": "$text"},
+    {"name": "responses", "type": "responses", "value": "$responses"},
+    {"name": "pref", "type": "pairwise", "target": "responses", "strength": "optional", "reason": "optional"},
+    {"name": "rank", "type": "ranking", "target": "responses"},
+    {"name": "entities", "type": "spans", "target": "doc", "labels": ["PER", "LOC"]},
+]
+MIXED_ANSWER = {"pref": {"winner": "A"}, "rank": [{"candidate": "m1", "rank": 1}, {"candidate": "m2", "rank": 2}],
+                "entities": [{"label": "PER", "start": 0, "end": 12}, {"label": "PER", "start": 25, "end": 40}]}
+
+
+def test_spans_a_preference_and_a_ranking_edited_in_two_browsers_merge(sign_in, new_user, new_project, api_as,
+                                                                       deployment):
+    data = {"text": TEXT, "responses": RESPONSES}
+    project = new_project([data], review=REVIEW, interface=MIXED,
+                          gold={"data": data, "gold": MIXED_ANSWER, "explanation": "Fine."})
+    pid = project["id"]
+    worker = api_as(new_user("contributor", project))
+    for _ in range(2):  # the gold item, then the one to review
+        lease = worker.ok("POST", f"/projects/{pid}/next")["assignment"]
+        worker.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": MIXED_ANSWER})
+    alice, bob = new_user("reviewer", project), new_user("reviewer", project)
+    review_id = api_as(alice).ok("POST", f"/projects/{pid}/reviews/next")["review"]["id"]
+    a = open_review(sign_in, alice, deployment.servers[0].url, pid, review_id)
+    b = open_review(sign_in, bob, deployment.servers[-1].url, pid, review_id)
+    spans_of = lambda page: page.locator("fieldset[data-field='entities'] [data-span-list] li")  # noqa: E731
+    expect(spans_of(b)).to_have_count(2)
+
+    # Alice removes Ada while Bob marks London: both changes survive.
+    a.get_by_role("button", name="Delete PER 0–12").click()
+    entities = b.locator("fieldset[data-field='entities']")
+    entities.get_by_label("Start").fill("44")
+    entities.get_by_label("End").fill("50")
+    entities.get_by_label("Label", exact=True).select_option("LOC")
+    entities.get_by_label("End").press("Enter")
+    for page in (a, b):
+        expect(spans_of(page)).to_have_count(2, timeout=LIVE_MS)
+        expect(spans_of(page).nth(0)).to_contain_text("PER Charles Babbage 25–40")
+        expect(spans_of(page).nth(1)).to_contain_text("LOC London 44–50")
+    # Alice prefers the right response, Bob swaps the ranks: each sees the other's.
+    a.locator('label[for="f_pref-B"]').click()
+    b.get_by_label("Response m1").select_option("2")
+    b.get_by_label("Response m2").select_option("1")
+    expect(b.locator("#f_pref-B")).to_be_checked(timeout=LIVE_MS)
+    expect(a.get_by_label("Response m1")).to_have_value("m1=2", timeout=LIVE_MS)
+    expect(a.get_by_label("Response m2")).to_have_value("m2=1", timeout=LIVE_MS)
+
+    a.get_by_role("button", name="Save edits & approve").click()
+    expect(a.locator(".flash")).to_contain_text("Nothing is waiting for review")
+
+    async def reviewed():
+        from app.db import Database
+        from app.review.models import ReviewTask
+        from app.work.models import Annotation
+
+        db = Database(deployment.database_url)
+        try:
+            async with db.transaction() as session:
+                task = await session.get(ReviewTask, review_id)
+                return task.decision, (await session.get(Annotation, task.annotation_id)).reviewed_answer
+        finally:
+            await db.dispose()
+
+    decided, answer = run_async(reviewed())
+    assert decided == "edit"
+    assert [(s["label"], s["text"]) for s in answer["entities"]] == [("PER", "Charles Babbage"), ("LOC", "London")]
+    assert answer["pref"]["winner"] == "B"
+    assert sorted((e["candidate"], e["rank"]) for e in answer["rank"]) == [("m1", 2), ("m2", 1)]

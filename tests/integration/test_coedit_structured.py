@@ -7,6 +7,7 @@ or different spans merge, and the decision records (and validates) the merged an
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from pycrdt import Doc, Map
 from sqlalchemy import select
@@ -123,9 +124,10 @@ async def test_concurrent_span_and_criterion_edits_merge_and_the_decision_record
         assert merged["grade"]["criteria"]["helpfulness"]["score"] == 3
 
         page = await browser_for(holder[0]["email"])
-        # The posted form is stale (it says nothing of the rubric): the shared document decides.
-        decided = await page.post(f"/projects/{pid}/review/{review_id}/decide",
-                                  {"decision": "edit", "coedit_state": ""})
+        # The posted form is stale (it says nothing of the rubric): the shared document decides, the
+        # decider's own copy posted with it as the browser does.
+        decided = await page.post(f"/projects/{pid}/review/{review_id}/decide", {
+            "decision": "edit", "coedit_state": base64.b64encode(a.doc.get_update()).decode()})
         assert decided.status_code == 303, decided.text[:2000]
 
     async with db.transaction() as session:
@@ -148,14 +150,10 @@ async def test_a_merged_answer_that_breaks_a_rule_is_refused_at_its_place(ops, q
         await b.edit(lambda c: c.fields["entities"].append(Map({"_id": "b-1", "label": "LOC", "start": 40,
                                                                  "end": 99})))
         page = await browser_for(holder[0]["email"])
-        async def refused():
-            response = await page.post(f"/projects/{pid}/review/{review_id}/decide", {"decision": "edit"})
-            return response if response.status_code == 422 and "beyond the text" in response.text else None
-        response = None
-        for _ in range(30):  # the room stores the document within half a second
-            if response := await refused():
-                break
-            await asyncio.sleep(0.2)
-        assert response is not None, "the merged spans are checked against the item's text"
+        await until(lambda: len(b.fields["entities"]) == 3, "the span is in")
+        response = await page.post(f"/projects/{pid}/review/{review_id}/decide", {
+            "decision": "edit", "coedit_state": base64.b64encode(b.doc.get_update()).decode()})
+        assert response.status_code == 422 and "beyond the text" in response.text, \
+            "the merged spans are checked against the item's text"
         assert "required below 3" in response.text, "and the rubric's rule at its criterion"
         assert ">required<" not in response.text
