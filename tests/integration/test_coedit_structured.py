@@ -157,3 +157,26 @@ async def test_a_merged_answer_that_breaks_a_rule_is_refused_at_its_place(ops, q
             "the merged spans are checked against the item's text"
         assert "required below 3" in response.text, "and the rubric's rule at its criterion"
         assert ">required<" not in response.text
+
+
+def test_turn_ratings_round_trip_and_two_turns_rated_at_once_merge():
+    interface = Interface.from_specs([
+        {"name": "conversation", "type": "chat", "value": "$chat"},
+        {"name": "turns", "type": "turn_ratings", "target": "conversation",
+         "criteria": [{"id": "helpful", "min": 1, "max": 5}], "flags": ["unsafe"]}])
+    item = {"chat": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."},
+                     {"role": "user", "content": "Sure?"}, {"role": "assistant", "content": "Yes.", "id": "final"}]}
+    given = {"turns": {"turns": {"t2": {"ratings": {"helpful": 4}}, "final": {"ratings": {"helpful": 3}}}}}
+    clean, errors = interface.validate_answer(given, item)
+    assert errors == {}
+    seed = coedit.seed_update(interface, clean)
+    assert interface.validate_answer(coedit.doc_answer(interface, seed), item) == (clean, {})
+    one, two = Doc(), Doc()
+    one.apply_update(seed)
+    two.apply_update(seed)
+    one.get("fields", type=Map)["turns"]["turns"]["t2"]["ratings"]["helpful"] = 1
+    two.get("fields", type=Map)["turns"]["turns"]["final"]["flags"] = ["unsafe"]
+    merged, errors = interface.validate_answer(coedit.doc_answer(interface, one.get_update(), two.get_update()), item)
+    assert errors == {}
+    assert merged["turns"]["turns"]["t2"]["ratings"] == {"helpful": 1}
+    assert merged["turns"]["turns"]["final"]["flags"] == ["unsafe"]
