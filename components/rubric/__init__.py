@@ -22,10 +22,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from components._checks import config_int, tolerance_score
+from components._checks import config_int
+from components._criteria import criterion_id_schema
+from components._scales import (Scale, check_overall, closeness, overall_closeness, overall_measure, overall_schema,
+                                point_on, read_overall, scale_schema)
+from components._scored_form import tagged_values
 from components.base import AnswerError, Component, Measure
-from components.rubric.criteria import MAX_TEXT, Criterion, Scale, read_criteria, read_overall
-from components.rubric.form import form_answer, form_values
+from components.rubric.criteria import MAX_TEXT, Criterion, read_criteria
+from components.rubric.form import form_answer
 from components.rubric.lint import LINT_RULES
 
 ENTRY_KEYS = ("score", "na", "rationale")
@@ -53,18 +57,15 @@ class Rubric(Component):
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
-        scale = {"min": {"type": "integer"}, "max": {"type": "integer"},
-                 "anchors": {"type": "object", "additionalProperties": {"type": "string"}}}
         criterion = {"type": "object", "additionalProperties": False, "required": ["id"],
-                     "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
+                     "properties": {"id": criterion_id_schema(),
                                     "label": {"type": "string"}, "description": {"type": "string"},
-                                    **scale, "na_allowed": {"type": "boolean"},
+                                    **scale_schema(), "na_allowed": {"type": "boolean"},
                                     "rationale_below": {"type": ["integer", "null"]}}}
         schema["properties"] |= {
             "required": {"type": "boolean"}, "tolerance": {"type": "integer", "minimum": 0},
             "criteria": {"type": "array", "minItems": 1, "items": criterion},
-            "overall": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": False,
-                                                     "properties": scale}]}}
+            "overall": overall_schema()}
         schema["required"] = [*schema["required"], "criteria"]
         return schema
 
@@ -99,17 +100,7 @@ class Rubric(Component):
                 problems += found
                 clean[criterion.id] = entry
         answer: dict[str, Any] = {"criteria": clean}
-        if self.overall is not None:
-            overall = value.get("overall")
-            if overall is None:
-                problems.append("overall: required")
-            else:
-                try:
-                    answer["overall"] = _point(overall, self.overall)
-                except AnswerError as exc:
-                    problems.append(f"overall: {exc}")
-        elif value.get("overall") is not None:
-            problems.append("overall: this rubric has no overall score")
+        check_overall(value, self.overall, answer, problems, absent="this rubric has no overall score")
         if problems:
             raise AnswerError("; ".join(problems))
         return answer
@@ -146,7 +137,7 @@ class Rubric(Component):
             problems.append(f"{place}.score: required" + (" (or N/A)" if criterion.na_allowed else ""))
         else:
             try:
-                score = _point(score, criterion.scale)
+                score = point_on(score, criterion.scale)
             except AnswerError as exc:
                 problems.append(f"{place}.score: {exc}")
                 score = None
@@ -156,7 +147,7 @@ class Rubric(Component):
         return {"score": score, "na": na, "rationale": rationale or None}, problems
 
     def form_values(self, form: Mapping[str, list[str]]) -> list[str]:
-        return form_values(self.form_name, form)
+        return tagged_values(self.form_name, form)
 
     def parse_form(self, values: list[str]) -> Any:
         return form_answer(values, self)
@@ -164,26 +155,24 @@ class Rubric(Component):
     # -- gold ---------------------------------------------------------------
     def score(self, answer: Any, gold: Any) -> float:
         """The mean closeness over what the gold gives: per criterion full credit within
-        ``tolerance``, then falling linearly to 0 across the scale (``_checks.tolerance_score``);
+        ``tolerance``, then falling linearly to 0 across the scale (``_scales.closeness``);
         N/A must match N/A (1 or 0). The overall score counts as one more criterion when the
         gold gives it."""
         if not isinstance(gold, Mapping):
             return 1.0
         mine = _criteria(answer)
-        closeness: list[float] = []
+        terms: list[float] = []
         for criterion_id, expected in (_criteria(gold)).items():
             criterion = self.by_id.get(criterion_id)
             if criterion is None or not isinstance(expected, Mapping):
                 continue
             given = mine.get(criterion_id) if isinstance(mine.get(criterion_id), Mapping) else {}
             if expected.get("na") or given.get("na"):
-                closeness.append(1.0 if bool(expected.get("na")) == bool(given.get("na")) else 0.0)
+                terms.append(1.0 if bool(expected.get("na")) == bool(given.get("na")) else 0.0)
             elif expected.get("score") is not None:
-                closeness.append(_close(given.get("score"), expected["score"], self.tolerance, criterion.scale))
-        if self.overall is not None and gold.get("overall") is not None:
-            given_overall = answer.get("overall") if isinstance(answer, Mapping) else None
-            closeness.append(_close(given_overall, gold["overall"], self.tolerance, self.overall))
-        return sum(closeness) / len(closeness) if closeness else 1.0
+                terms.append(closeness(given.get("score"), expected["score"], self.tolerance, criterion.scale))
+        terms += overall_closeness(answer, gold, self.tolerance, self.overall)
+        return sum(terms) / len(terms) if terms else 1.0
 
     def missed(self, answer: Any, gold: Any) -> list[str]:
         """The criteria where the answer was outside the tolerance of the gold (for feedback)."""
@@ -209,27 +198,11 @@ class Rubric(Component):
                          extract=_score_of(criterion.id), field=self.name)
                  for criterion in self.criteria]
         if self.overall is not None:
-            found.append(Measure(f"{self.name}.overall", "interval", self.overall.points,
-                                 extract=_overall_of, field=self.name))
+            found.append(overall_measure(self.name, self.overall))
         return found
 
     def export(self, value: Any) -> Any:
         return value
-
-
-def _point(value: Any, scale: Scale) -> int:
-    """A whole number on the scale; 4.0 is 4, a bool or "4" is not."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not scale.min <= value <= scale.max:
-        raise AnswerError(f"must be a whole number from {scale.min} to {scale.max}")
-    return value
-
-
-def _close(given: Any, expected: Any, tolerance: int, scale: Scale) -> float:
-    if not isinstance(given, (int, float)) or isinstance(given, bool):
-        return 0.0
-    return tolerance_score(given, expected, tolerance, scale.width)
 
 
 def _criteria(answer: Any) -> Mapping[str, Any]:
@@ -245,11 +218,6 @@ def _score_of(criterion_id: str):
         score = entry.get("score")
         return score if isinstance(score, int) and not isinstance(score, bool) else None
     return extract
-
-
-def _overall_of(value: Any) -> int | None:
-    overall = value.get("overall") if isinstance(value, Mapping) else None
-    return overall if isinstance(overall, int) and not isinstance(overall, bool) else None
 
 
 COMPONENT = Rubric

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from components._checks import config_bool, config_int, tolerance_score
+from components._checks import config_bool, config_int
+from components._criteria import criterion_id_schema
 from components._options import Options
+from components._scales import (Scale, check_overall, closeness, overall_closeness, overall_measure, overall_schema,
+                                point_on, read_overall, scale_schema)
+from components._scored_form import tagged_values
 from components.base import AnswerContext, AnswerError, Component, Measure
-from components.rubric.criteria import Scale, read_overall
 from components.turn_ratings.config import TurnCriterion, read_roles, read_turn_criteria
-from components.turn_ratings.form import form_answer, form_values
+from components.turn_ratings.form import form_answer
 
 TURN_KEYS = ("ratings", "flags")
 ANSWER_KEYS = ("turns", "overall")
@@ -60,11 +63,9 @@ class TurnRatings(Component):
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
-        scale = {"min": {"type": "integer"}, "max": {"type": "integer"},
-                 "anchors": {"type": "object", "additionalProperties": {"type": "string"}}}
         criterion = {"type": "object", "additionalProperties": False, "required": ["id"],
-                     "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
-                                    "label": {"type": "string"}, "description": {"type": "string"}, **scale}}
+                     "properties": {"id": criterion_id_schema(),
+                                    "label": {"type": "string"}, "description": {"type": "string"}, **scale_schema()}}
         option = {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": False, "required": ["value"],
                                                  "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}]}
         schema["properties"] |= {
@@ -73,8 +74,7 @@ class TurnRatings(Component):
             "flags": {"type": "array", "items": option},
             "roles": {"type": "array", "items": {"enum": ["system", "user", "assistant", "tool"]}},
             "every_turn": {"type": "boolean"}, "tolerance": {"type": "integer", "minimum": 0},
-            "overall": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": False,
-                                                     "properties": scale}]}}
+            "overall": overall_schema()}
         schema["required"] = [*schema["required"], "target", "criteria"]
         return schema
 
@@ -138,16 +138,7 @@ class TurnRatings(Component):
                 problems += found
                 clean[turn_id] = entry
         answer: dict[str, Any] = {"turns": clean}
-        overall = value.get("overall")
-        if self.overall is not None:
-            if overall is None:
-                problems.append("overall: required")
-            elif not _on_scale(overall, self.overall):
-                problems.append(f"overall: must be a whole number from {self.overall.min} to {self.overall.max}")
-            else:
-                answer["overall"] = int(overall)
-        elif overall is not None:
-            problems.append("overall: this field has no overall score")
+        check_overall(value, self.overall, answer, problems, absent="this field has no overall score")
         if problems:
             raise AnswerError("; ".join(problems))
         return answer
@@ -167,11 +158,11 @@ class TurnRatings(Component):
             score = ratings.get(criterion.id)
             if score is None:
                 problems.append(f"{place}.ratings.{criterion.id}: required")
-            elif not _on_scale(score, criterion.scale):
-                problems.append(f"{place}.ratings.{criterion.id}: must be a whole number from "
-                                f"{criterion.scale.min} to {criterion.scale.max}")
-            else:
-                clean_ratings[criterion.id] = int(score)
+                continue
+            try:
+                clean_ratings[criterion.id] = point_on(score, criterion.scale)
+            except AnswerError as exc:
+                problems.append(f"{place}.ratings.{criterion.id}: {exc}")
         flags = raw.get("flags") or []
         chosen: list[str] = []
         if not isinstance(flags, list):
@@ -188,7 +179,7 @@ class TurnRatings(Component):
         return {"ratings": clean_ratings, "flags": chosen}, problems
 
     def form_values(self, form: Mapping[str, list[str]]) -> list[str]:
-        return form_values(self.form_name, form)
+        return tagged_values(self.form_name, form)
 
     def parse_form(self, values: list[str]) -> Any:
         return form_answer(values, self)
@@ -211,13 +202,11 @@ class TurnRatings(Component):
                 criterion = self.by_id.get(criterion_id)
                 if criterion is None or score is None:
                     continue
-                terms.append(_close(given_ratings.get(criterion_id), score, self.tolerance, criterion.scale))
+                terms.append(closeness(given_ratings.get(criterion_id), score, self.tolerance, criterion.scale))
             if self.flags is not None:
                 a, b = set(given.get("flags") or ()), set(expected.get("flags") or ())
                 terms.append(1.0 if not a and not b else len(a & b) / len(a | b))
-        if self.overall is not None and gold.get("overall") is not None:
-            given_overall = answer.get("overall") if isinstance(answer, Mapping) else None
-            terms.append(_close(given_overall, gold["overall"], self.tolerance, self.overall))
+        terms += overall_closeness(answer, gold, self.tolerance, self.overall)
         return sum(terms) / len(terms) if terms else 1.0
 
     # -- agreement ----------------------------------------------------------
@@ -230,21 +219,8 @@ class TurnRatings(Component):
         found += [Measure(f"{self.name}.flags.{flag}", "nominal", [False, True], extract=_flagged(flag),
                           field=self.name) for flag in self.flag_values()]
         if self.overall is not None:
-            found.append(Measure(f"{self.name}.overall", "interval", self.overall.points,
-                                 extract=_overall_of, field=self.name))
+            found.append(overall_measure(self.name, self.overall))
         return found
-
-
-def _on_scale(value: Any, scale: Scale) -> bool:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return isinstance(value, int) and not isinstance(value, bool) and scale.min <= value <= scale.max
-
-
-def _close(given: Any, expected: Any, tolerance: int, scale: Scale) -> float:
-    if not isinstance(given, (int, float)) or isinstance(given, bool):
-        return 0.0
-    return tolerance_score(given, expected, tolerance, scale.width)
 
 
 def _turns(answer: Any) -> Mapping[str, Any]:
@@ -270,11 +246,6 @@ def _flagged(flag: str):
             return None
         return any(flag in (entry.get("flags") or ()) for entry in entries)
     return extract
-
-
-def _overall_of(value: Any) -> int | None:
-    overall = value.get("overall") if isinstance(value, Mapping) else None
-    return overall if isinstance(overall, int) and not isinstance(overall, bool) else None
 
 
 COMPONENT = TurnRatings
