@@ -188,6 +188,12 @@ class DisplayPart(Part):
         """The bound value in the part's own shape (a text, a list of turns); None if unusable."""
         return value
 
+    @property
+    def varies_by_assignment(self) -> bool:
+        """Whether what this part shows depends on the assignment (responses in a shuffled order):
+        then a lease tells API clients what it showed (``Interface.shown_for_assignment``)."""
+        return False
+
     def as_prompt(self, item_data: Mapping[str, Any]) -> Any:
         """What this part gives a training export as the prompt (the preference export takes the
         nearest part before the responses that gives one): a text, or a message list
@@ -377,6 +383,11 @@ class Interface:
 
     def context(self, item_data: Mapping[str, Any] | None, assignment_id: int | None = None) -> AnswerContext:
         return AnswerContext(item_data or {}, assignment_id, self.parts_by_name)
+
+    def shown_for_assignment(self, item_data: Mapping[str, Any] | None, assignment_id: int) -> dict[str, Any]:
+        """What the parts that vary by assignment show on this one, by part name (empty: none vary)."""
+        return {part.name: part.resolve(item_data or {}, assignment_id)
+                for part in self.displays if part.varies_by_assignment}
 
     def shown(self, item_data: Mapping[str, Any] | None, assignment_id: int | None = None) -> list[tuple[DisplayPart, Any]]:
         """Each display part with what it shows for this item and assignment (for the templates)."""

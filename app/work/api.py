@@ -19,6 +19,8 @@ def lease_json(lease: Lease) -> dict[str, Any]:
     a = lease.assignment
     body = {"id": a.id, "expires_at": iso(a.expires_at), "project_id": a.project_id,
             "item": {"id": a.item_id, "data": lease.item_data}}
+    if lease.shown:  # what the responses parts showed, in this assignment's order (answer pairwise by it)
+        body["shown"] = lease.shown
     if a.returned is not None:  # a rejected answer handed back: what the reviewer said, and the answer as given
         body["returned"] = a.returned | {"decided_at": iso(a.returned["decided_at"])}
     return {"assignment": body}

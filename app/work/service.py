@@ -13,7 +13,7 @@ shards are per person, so concurrent people rarely share one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -61,6 +61,8 @@ class LeasedTask:
 class Lease:
     assignment: LeasedTask
     item_data: dict[str, Any]
+    #: Display parts whose content is ordered per assignment (``Interface.shown_for_assignment``).
+    shown: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ _CURRENT_LEASE = Prepared(
 #: membership, whether they already hold a lease, and whether any lease in the project ran out.
 _NEXT_CONTEXT = Prepared(select(
     Project.id, Project.status, Project.overlap, Project.lease_seconds, Project.guideline_version, Project.quality,
+    Project.interface,
     select(Membership.role).where(Membership.project_id == Project.id, Membership.user_id == bindparam("user_id"))
     .scalar_subquery().label("member_role"),
     select(Assignment.id).where(*_held(Project.id)).order_by(Assignment.id).limit(1).scalar_subquery()
@@ -229,6 +232,19 @@ async def next_lease(session: AsyncSession, project_id: int, user: User, now: da
     elif standing is None:  # first contact: the standing comes into being (locked); look again under it
         standing = await quality.standing_for(session, project_id, user.id)
         project = await _NEXT_CONTEXT.first(session, project_id=project_id, user_id=user.id, now=now)
+    lease = await _lease_for(session, project, user, standing, now)
+    return None if lease is None else with_shown(lease, interface_of(project))
+
+
+def with_shown(lease: Lease, interface) -> Lease:
+    """The lease with what its display parts show in an order fixed for this assignment (the
+    responses a pairwise or ranking answer is given on), so an API client answers what its person saw."""
+    shown = interface.shown_for_assignment(lease.item_data, lease.assignment.id)
+    return replace(lease, shown=shown) if shown else lease
+
+
+async def _lease_for(session: AsyncSession, project, user: User, standing, now: datetime) -> Lease | None:
+    project_id = project.id
     if project.held_id is not None:
         return await current_lease(session, project_id, user.id, now)
     if standing is not None and standing.guidelines_acknowledged < project.guideline_version:

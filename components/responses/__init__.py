@@ -45,6 +45,10 @@ class Responses(DisplayPart):
                 found.append({"id": letter, "content": as_text(entry) or ""})
         return found
 
+    @property
+    def varies_by_assignment(self) -> bool:
+        return self.randomise
+
     def resolve(self, item_data: Mapping[str, Any], assignment_id: int | None = None) -> list[dict[str, str]]:
         """The candidates in the order this assignment shows them."""
         found = self.candidates(item_data)

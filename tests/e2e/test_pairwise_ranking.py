@@ -21,7 +21,7 @@ INTERFACE = [
     {"name": "pref", "type": "pairwise", "target": "responses", "strength": "optional", "reason": "optional"},
     {"name": "rank", "type": "ranking", "target": "responses"},
 ]
-GOLD = {"pref": {"preferred": "m1"}, "rank": [{"candidate": "m1", "rank": 1}, {"candidate": "m3", "rank": 2},
+GOLD = {"pref": {"preferred": "tie"}, "rank": [{"candidate": "m1", "rank": 1}, {"candidate": "m3", "rank": 2},
                                                 {"candidate": "m2", "rank": 3}]}
 
 
@@ -32,6 +32,8 @@ def test_a_contributor_prefers_and_ranks_by_keyboard(sign_in, new_user, new_proj
     person = new_user("contributor", project)
     api = api_as(person)
     benchmark = api.ok("POST", f"/projects/{project['id']}/next")["assignment"]
+    # The lease says in which order this assignment shows the responses (pairwise judges the first two).
+    assert sorted(c["id"] for c in benchmark["shown"]["responses"]) == ["m1", "m2", "m3"]
     api.ok("POST", f"/assignments/{benchmark['id']}/submit", json={"answer": GOLD})
 
     page = sign_in(person)

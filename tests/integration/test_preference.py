@@ -262,3 +262,22 @@ async def test_the_workspace_form_posts_a_preference_and_a_ranking(ops, quick_us
     assert answer["pref"] == {"winner": "B", "preferred": shown[1], "strength": 3, "reason": "clearer",
                               "shown": {"left": shown[0], "right": shown[1]}}
     assert answer["rank"] == [{"candidate": shown[0], "rank": 1}, {"candidate": shown[1], "rank": 2}]
+
+
+async def test_the_lease_tells_an_api_client_the_order_it_shows(ops, quick_user):
+    """API clients answer as the person saw it: the lease carries the responses in this assignment's
+    order, and answering "A" prefers the first of them."""
+    three = {"external_id": "three", "data": {"prompt": "p", "reference": "-", "responses": [
+        {"id": "m1", "content": "one"}, {"id": "m2", "content": "two"}, {"id": "m3", "content": "three"}]}}
+    pid = await project_with(ops, PAIRWISE, [three], overlap=6)
+    orders = set()
+    for _ in range(6):
+        _, api = await quick_user("contributor", pid)
+        lease = (await api.ok("POST", f"/projects/{pid}/next", status=200))["assignment"]
+        shown = [c["id"] for c in lease["shown"]["responses"]]
+        assert sorted(shown) == ["m1", "m2", "m3"]
+        orders.add(tuple(shown))
+        stored = (await api.ok("POST", f"/assignments/{lease['id']}/submit", status=201,
+                               json={"answer": {"pref": {"winner": "A"}}}))["annotation"]["answer"]["pref"]
+        assert stored["shown"] == {"left": shown[0], "right": shown[1]} and stored["preferred"] == shown[0]
+    assert len(orders) > 1
