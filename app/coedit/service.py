@@ -15,7 +15,9 @@ One Yjs document per review task (pycrdt on the server, Yjs in the browser):
   - "list" (spans, claims): a ``Y.Array`` of ``Y.Map``, one per item, each with a stable ``_id``
     (``ITEM_ID``) the browser diffs by, so one reviewer adding a span while another removes or
     adjusts a different one merges to both changes. A claims answer ``{"claims": [...]}`` shares
-    its one list; the answer read back is the bare list (the component accepts it);
+    its one list; the answer read back is the bare list (the component accepts it). A
+    structured field empty when seeded is made whole by its first writer (two at once: one of
+    them wins, the same everywhere);
 
 * one ``Y.Text`` per free-text field, named ``text:<field name>``: characters merge.
 
