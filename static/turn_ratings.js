@@ -2,8 +2,9 @@
 // (data-target); for every turn of a rated role there (li[data-turn][data-role]) it builds a group:
 // per criterion a labelled radio scale, the flags as checkboxes, named
 // <name>.<turn id>.<criterion> / <name>.<turn id>.flags for the server's form parsing, filled from
-// data-value. Digits pick a point of the criterion the focus is in. Loaded by each such widget and
-// run again by htmx on every swap: it sets itself up once and starts widgets not yet started.
+// data-value. Digits pick a point of the criterion the focus is in (static/scale_keys.js). Loaded
+// by each such widget and run again by htmx on every swap: it sets itself up once and starts
+// widgets not yet started.
 (() => {
   if (window.inkwellTurnRatings) { window.inkwellTurnRatings.startAll(document); return; }
 
@@ -42,7 +43,7 @@
       group.append(make("legend", {}, `Turn ${turns.indexOf(li) + 1} (${li.dataset.role})`));
       if (excerpt) group.append(make("p", { class: "muted small" }, `“${excerpt}${excerpt.length >= 80 ? "…" : ""}”`));
       for (const criterion of config.criteria) {
-        const box = make("fieldset", { class: "rubric-criterion turn-rating-criterion", "data-criterion": criterion.id });
+        const box = make("fieldset", { class: "rubric-criterion turn-rating-criterion", "data-criterion": criterion.id, "data-scale-keys": "" });
         box.append(make("legend", {}, criterion.label));
         if (criterion.description) box.append(make("p", { class: "rubric-description small" }, criterion.description));
         const scale = make("div", { class: "rating-scale" });
@@ -81,20 +82,6 @@
   }
 
   function startAll(root) { root.querySelectorAll("[data-turn-ratings]").forEach(start); }
-
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || !/^[0-9]$/.test(event.key)) return;
-    const target = event.target;
-    if (!(target instanceof HTMLElement) || target.closest("textarea, input[type=text], select")) return;
-    const group = target.closest(".turn-rating-criterion, .turn-overall");
-    if (!group) return;
-    const radio = group.querySelector(`input[type=radio][data-hotkey="${event.key}"]`);
-    if (!radio || radio.disabled) return;
-    event.preventDefault();
-    radio.checked = true;
-    radio.focus();
-    radio.dispatchEvent(new Event("change", { bubbles: true }));
-  });
 
   window.inkwellTurnRatings = { startAll };
   startAll(document);
