@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html
+import json
+import re
 
 from pycrdt import Doc, Map
 from sqlalchemy import select
@@ -124,6 +127,11 @@ async def test_concurrent_span_and_criterion_edits_merge_and_the_decision_record
         assert merged["grade"]["criteria"]["helpfulness"]["score"] == 3
 
         page = await browser_for(holder[0]["email"])
+        shown = await page.get(f"/projects/{pid}/review/{review_id}")
+        fields = json.loads(html.unescape(re.search(r'data-fields="([^"]*)"', shown.text).group(1)))
+        assert {f["name"]: (f["coedit"], f["list_key"]) for f in fields} == {
+            "better": ("json", None), "order": ("json", None), "grade": ("json", None),
+            "entities": ("list", None), "claims": ("list", "claims")}, "what static/coedit.js is told"
         # The posted form is stale (it says nothing of the rubric): the shared document decides, the
         # decider's own copy posted with it as the browser does.
         decided = await page.post(f"/projects/{pid}/review/{review_id}/decide", {
