@@ -60,7 +60,7 @@ def test_a_failed_check_shows_recalibration_and_why_without_a_reload(sign_in, ne
     inbox = work.locator(f"#inbox-{project['id']}")
     expect(banner).to_have_attribute("data-state", "pending_gate")
     expect(inbox).to_contain_text("No feedback yet.")
-    work.wait_for_function("window.__wsOpen === true")  # the pushes below arrive over this socket
+    work.wait_for_function("() => window.__wsOpen === true")  # the pushes below arrive over this socket
     work.evaluate("window.__marker = 1")
 
     answer(work, "pos")  # the benchmark (one gold item), right: qualified

@@ -41,7 +41,7 @@ def test_a_rejection_and_comments_reach_the_other_browser_live(sign_in, new_user
     work = sign_in(contributor)
     watch_socket(work)
     work.goto(f"/projects/{pid}/work")
-    work.wait_for_function("window.__wsOpen === true")
+    work.wait_for_function("() => window.__wsOpen === true")
     answer(work, "pos")  # the benchmark item, right: qualified
     answer(work, "neg")  # the production item
     expect(work.locator("#task")).to_contain_text("All caught up")
@@ -59,8 +59,8 @@ def test_a_rejection_and_comments_reach_the_other_browser_live(sign_in, new_user
     thread = work.context.new_page()
     watch_socket(thread)
     thread.goto(f"/items/{item_id}/thread")
-    thread.wait_for_function("window.__wsOpen === true")
-    review.wait_for_function("document.querySelector('section.thread') !== null")
+    thread.wait_for_function("() => window.__wsOpen === true")
+    review.wait_for_function("() => document.querySelector('section.thread') !== null")
     comment(review, item_id, "Is the **lamp** the main point here?")
     expect(thread.locator(f"#thread-{item_id}-comments")).to_contain_text("Is the lamp the main point here?",
                                                                          timeout=LIVE_WITHIN_MS)
