@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiToken, Membership, Role, User
-from app.accounts.passwords import hash_password, password_problem, verify_password
+from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.db import dialect_insert
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events.service import record
@@ -77,6 +77,10 @@ async def check_credentials(db: "Database", email: str, password: str) -> User |
     async with db.sessionmaker() as session:
         user = (await session.execute(select(User).where(User.email == normalised_email(email)))).scalar_one_or_none()
     user = await _check_password(user, password)
+    if user is not None and needs_rehash(user.password_hash):  # made with older parameters: bring it up to date
+        user.password_hash = await asyncio.to_thread(hash_password, password)
+        async with db.transaction() as session:
+            await session.execute(update(User).where(User.id == user.id).values(password_hash=user.password_hash))
     if user is not None and not user.is_active:
         raise Forbidden("this account is deactivated; ask an ops person to reactivate it")
     return user

@@ -311,3 +311,21 @@ async def test_a_revocation_on_one_process_is_refused_on_another_at_the_next_req
                 assert (await again.get("/me")).status_code == 401
     finally:
         second.stop()
+
+
+async def test_a_hash_made_with_older_parameters_is_brought_up_to_date_at_sign_in(server, quick_user, db):
+    from argon2 import PasswordHasher
+    from sqlalchemy import select, update
+
+    from app.accounts.models import User
+
+    user, api = await quick_user("contributor")
+    older = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)  # argon2-cffi's default
+    async with db.transaction() as session:
+        await session.execute(update(User).where(User.id == user["id"]).values(password_hash=older))
+    await api.ok("POST", "/auth/token", json={"email": user["email"], "password": PASSWORD})
+    async with db.transaction() as session:
+        stored = (await session.execute(select(User.password_hash).where(User.id == user["id"]))).scalar_one()
+    assert stored != older and "m=47104,t=1,p=1" in stored
+    await api.ok("POST", "/auth/token", json={"email": user["email"], "password": PASSWORD})  # still theirs
+    assert (await api.post("/auth/token", json={"email": user["email"], "password": "wrong-" + PASSWORD})).status_code == 401
