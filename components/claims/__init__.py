@@ -8,14 +8,14 @@ from a configured set, an optional severity from a configured scale, and evidenc
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 import re
 
 from components import _spans
-from components._checks import config_bool, first_entered
+from components._checks import config_bool
 from components._span_labels import SpanLabels
-from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule, Measure
+from components._span_field import SpanField
+from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule
 
 DEFAULT_VERDICTS = ["supported", "contradicted", "unverifiable", {"value": "not_a_claim", "label": "not a claim"}]
 DEFAULT_SEVERITIES = ["minor", "major", "critical"]
@@ -30,12 +30,10 @@ MAX_QUOTE = 5000
 _HTTP_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
-class Claims(Component):
+class Claims(SpanField):
     type = "claims"
     description = "Claim-level fact-checking: each claim a span with a verdict, a severity and evidence"
-    level = "structured"
-    targets = ("prompt_response", "text")
-    coedit = "list"
+    match_key = "verdict"
     noun = "claim"
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -136,36 +134,11 @@ class Claims(Component):
         clean.sort(key=_spans.order_key)
         return {"claims": clean}
 
-    def parse_form(self, values: list[str]) -> Any:
-        raw = first_entered(values)
-        if raw is None:
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-
-    def score(self, answer: Any, gold: Any) -> float:
-        """Matched-span F1 where the verdict must match (severity and evidence are not scored)."""
-        return _spans.f1(_spans.prepare(_claims_of(answer), "verdict"), _spans.prepare(_claims_of(gold), "verdict"),
-                         self.iou_threshold)
-
-    def distance(self, a: Any, b: Any) -> float:
-        """1 − soft F1 of the matched spans (``components._spans``), in [0, 1]."""
-        return self.span_distance(a, b)
-
-    @property
-    def span_distance(self) -> _spans.SpanDistance:
-        return _spans.SpanDistance("verdict", _claims_of, self.iou_threshold)
-
-    def measures(self) -> list[Measure]:
-        """The field at level "structured" with its span distance, which agreement also runs
-        vectorised (``SpanDistance.batch``)."""
-        return [Measure(self.name, self.level, None, distance=self.span_distance)]
-
     # -- widget -------------------------------------------------------------
-    def spans_of(self, value: Any) -> list[dict[str, Any]]:
-        return [c for c in _claims_of(value) if isinstance(c, Mapping)]
+    @staticmethod
+    def marks(value: Any) -> list[Any]:
+        """The claims an answer holds (``{claims: [...]}``, or the bare list)."""
+        return _claims_of(value)
 
     def widget_config(self) -> dict[str, Any]:
         return {"target": self.target, "overlapping": False, "kind": "claims", "severities": self.severities,

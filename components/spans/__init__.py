@@ -7,21 +7,19 @@ for at least one span.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from components import _spans
-from components._checks import config_bool, config_int, first_entered, plural
+from components._checks import config_bool, config_int, plural
 from components._span_labels import SpanLabels
-from components.base import AnswerContext, AnswerError, Component, LintRule, Measure
+from components._span_field import SpanField
+from components.base import AnswerContext, AnswerError, Component, LintRule
 
 
-class Spans(Component):
+class Spans(SpanField):
     type = "spans"
     description = "Labelled character ranges marked on a shown text (mouse or keyboard)"
-    level = "structured"
-    targets = ("text", "prompt_response")
-    coedit = "list"
+    match_key = "label"
     noun = "span"
 
     def configure(self, config: Mapping[str, Any]) -> None:
@@ -103,50 +101,10 @@ class Spans(Component):
         clean.sort(key=_spans.order_key)
         return clean
 
-    def parse_form(self, values: list[str]) -> Any:
-        """The widget posts the list as JSON in one hidden input; text that is not JSON goes on
-        to ``validate`` as it is (and is refused there)."""
-        raw = first_entered(values)
-        if raw is None:
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-
-    def score(self, answer: Any, gold: Any) -> float:
-        """Matched-span F1: a span counts when its label matches and IoU >= ``iou_threshold``."""
-        return _spans.f1(_spans.prepare(answer or (), "label"), _spans.prepare(gold or (), "label"),
-                         self.iou_threshold)
-
-    def export(self, value: Any) -> Any:
-        return value
-
-    def distance(self, a: Any, b: Any) -> float:
-        """1 − soft F1 of the matched spans (``components._spans``), in [0, 1]."""
-        return self.span_distance(a, b)
-
-    @property
-    def span_distance(self) -> _spans.SpanDistance:
-        return _spans.SpanDistance("label", _as_list, self.iou_threshold)
-
-    def measures(self) -> list[Measure]:
-        """The field at level "structured" with its span distance, which agreement also runs
-        vectorised (``SpanDistance.batch``)."""
-        return [Measure(self.name, self.level, None, distance=self.span_distance)]
-
     # -- widget -------------------------------------------------------------
-    def spans_of(self, value: Any) -> list[dict[str, Any]]:
-        """The spans a (possibly invalid) value holds, for the widget's list."""
-        return [s for s in value if isinstance(s, Mapping)] if isinstance(value, list) else []
-
     def widget_config(self) -> dict[str, Any]:
         return {"target": self.target, "overlapping": self.overlapping, "kind": "spans",
                 "labels": [{"value": l.value, "label": l.label, "hotkey": l.hotkey} for l in self.labels]}
-
-
-def _as_list(value: Any) -> Any:
-    return value
 
 
 def _check_same_label(params: Mapping[str, Any], component: Component) -> dict[str, Any]:

@@ -147,7 +147,9 @@ async def test_concurrent_span_and_criterion_edits_merge_and_the_decision_record
     assert reviewed["grade"]["criteria"]["accuracy"] == {"score": 2, "na": False,
                                                          "rationale": "The engine was never built."}
     assert reviewed["grade"]["criteria"]["helpfulness"]["score"] == 3
-    assert reviewed["better"]["preferred"] == "r1" and reviewed["order"] == ANSWER["order"]
+    # Nobody touched the preference: the contributor's stands ("A" on the order their assignment showed).
+    assert reviewed["better"]["preferred"] == annotation.answer["better"]["preferred"]
+    assert reviewed["order"] == annotation.answer["order"]
     assert [c["verdict"] for c in reviewed["claims"]["claims"]] == ["contradicted"]
 
 
