@@ -10,13 +10,14 @@ import pytest
 
 from app.db import Database
 from app.seed import seed_demo
-from tests.support import ServerThread, reset_database, test_settings
+from tests import support
+from tests.support import ServerThread, reset_database
 
 
 @pytest.fixture(scope="module")
 def seeded():
     folder = Path(tempfile.mkdtemp(prefix="inkwell-seed-"))
-    settings = test_settings(database_url=f"sqlite+aiosqlite:///{folder / 'demo.db'}", redis_url=None)
+    settings = support.test_settings(database_url=f"sqlite+aiosqlite:///{folder / 'demo.db'}", redis_url=None)
     reset_database(settings)
     return settings
 
