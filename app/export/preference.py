@@ -30,20 +30,19 @@ from __future__ import annotations
 from typing import Any, AsyncIterator
 
 import msgspec
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, select
 
 from app.db import Database
-from app.export.paging import in_project
+from app.export.paging import GIVEN_ANSWERS, production_pages
 from app.items.models import Item
 from app.projects.models import Project
 from app.projects.service import interface_of
-from app.work.models import ADJUDICATE, ANNOTATE, FIX, Annotation, ReviewStatus
+from app.work.models import ADJUDICATE, Annotation, ReviewStatus
 from components.base import Component, Interface
 
 PAGE = 1000
 TIE_POLICIES = ("skip", "both")
 #: Answers that vote: contributors' own (first answers and fixes), imported ones, and adjudications.
-_VOTING = or_(Annotation.stage.in_([ANNOTATE, FIX, ADJUDICATE]), Annotation.source == "import")
 _DROPPED = (ReviewStatus.rejected, ReviewStatus.revised)
 
 
@@ -68,24 +67,18 @@ async def export_preference(db: Database, project_id: int, *, ties: str = "skip"
     if not fields:
         return
     prompts = {component.name: prompt_part(interface, component) for component in fields}
-    in_this_project = in_project(db, project_id)
-    after = 0
-    while True:
-        async with db.transaction() as session:
-            items = (await session.execute(
-                select(Item.id, Item.external_id, _as_text(Item.data))
-                .where(in_this_project, ~Item.is_gold, Item.id > after)
-                .order_by(Item.id).limit(page_size))).all()
-            if not items:
-                return
-            answers: dict[int, list[tuple[bool, dict[str, Any]]]] = {}
-            for item_id, stage, answer, reviewed in await session.execute(
-                    select(Annotation.item_id, Annotation.stage, _as_text(Annotation.answer),
-                           _as_text(Annotation.reviewed_answer))
-                    .where(Annotation.item_id.in_([row[0] for row in items]), _VOTING,
-                           Annotation.review_status.not_in(_DROPPED))
-                    .order_by(Annotation.id)):
-                answers.setdefault(item_id, []).append((stage == ADJUDICATE, _decode(reviewed or answer or "{}")))
+
+    def voting(item_ids: list[int]):
+        return (select(Annotation.item_id, Annotation.stage, _as_text(Annotation.answer),
+                       _as_text(Annotation.reviewed_answer))
+                .where(Annotation.item_id.in_(item_ids), GIVEN_ANSWERS, Annotation.review_status.not_in(_DROPPED))
+                .order_by(Annotation.id))
+
+    async for items, rows in production_pages(db, project_id, (Item.id, Item.external_id, _as_text(Item.data)),
+                                              voting, page_size):
+        answers: dict[int, list[tuple[bool, dict[str, Any]]]] = {}
+        for item_id, stage, answer, reviewed in rows:
+            answers.setdefault(item_id, []).append((stage == ADJUDICATE, _decode(reviewed or answer or "{}")))
         lines = []
         for item_id, external_id, data in items:
             for component in fields:
@@ -93,8 +86,6 @@ async def export_preference(db: Database, project_id: int, *, ties: str = "skip"
                                     answers.get(item_id, []), ties, prompts[component.name]))
         if lines:  # msgspec (Litestar's own JSON library): ~5x json.dumps on these lines, UTF-8 as is
             yield b"\n".join(map(_encode, lines)) + b"\n"
-        after = items[-1][0]
-
 
 def _lines(interface: Interface, component: Component, item_id: int, external_id: str | None,
            data: dict[str, Any], answers: list[tuple[bool, dict[str, Any]]], ties: str,

@@ -18,19 +18,18 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.db import Database
-from app.export.paging import in_project
+from app.export.paging import GIVEN_ANSWERS, production_pages
 from app.items.models import Item
 from app.projects.models import Project
 from app.projects.service import interface_of
 from app.review import config as review_config
-from app.work.models import ADJUDICATE, ANNOTATE, FIX, Annotation, ReviewStatus
+from app.work.models import Annotation, ReviewStatus
 from components.base import Component, Interface
 
 PAGE = 1000
-_ANSWERS = or_(Annotation.stage.in_([ANNOTATE, FIX, ADJUDICATE]), Annotation.source == "import")
 _UNREVIEWED = (ReviewStatus.approved, ReviewStatus.none)
 
 
@@ -55,19 +54,14 @@ async def export_sft(db: Database, project_id: int, *, page_size: int = PAGE) ->
     reviewed = bool(review_config.stored(project.review)["stages"])
     counted = Annotation.review_status == ReviewStatus.approved if reviewed else \
         Annotation.review_status.in_(_UNREVIEWED)
-    after = 0
-    while True:
-        async with db.transaction() as session:
-            items = (await session.execute(
-                select(Item.id, Item.external_id, Item.data)
-                .where(in_project(db, project_id), ~Item.is_gold, Item.id > after)
-                .order_by(Item.id).limit(page_size))).all()
-            if not items:
-                return
-            answers = (await session.execute(
-                select(Annotation.id, Annotation.item_id, Annotation.answer, Annotation.reviewed_answer)
-                .where(Annotation.item_id.in_([row[0] for row in items]), _ANSWERS, counted)
-                .order_by(Annotation.item_id, Annotation.id))).all()
+
+    def approved(item_ids: list[int]):
+        return (select(Annotation.id, Annotation.item_id, Annotation.answer, Annotation.reviewed_answer)
+                .where(Annotation.item_id.in_(item_ids), GIVEN_ANSWERS, counted)
+                .order_by(Annotation.item_id, Annotation.id))
+
+    async for items, answers in production_pages(db, project_id, (Item.id, Item.external_id, Item.data),
+                                                 approved, page_size):
         by_item: dict[int, list] = {}
         for row in answers:
             by_item.setdefault(row[1], []).append(row)
@@ -86,4 +80,3 @@ async def export_sft(db: Database, project_id: int, *, page_size: int = PAGE) ->
                                   "annotation_id": annotation_id, "edited_by_reviewer": bool(edited)})
         if lines:
             yield ("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n").encode()
-        after = items[-1][0]
