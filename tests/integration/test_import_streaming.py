@@ -216,5 +216,8 @@ async def test_the_work_loop_and_healthz_are_served_while_a_big_import_runs(new_
     assert response.status_code == 201, response.text[:300]
     assert response.json()["created"] == 60_000
     assert len(waits) > 10  # the import really ran alongside
-    slowest = max(waits, key=lambda wait: wait[1])
-    assert slowest[1] < 0.5, f"{slowest[0]} waited {slowest[1]:.2f} s during the import"
+    # Before the fix each request waited for the whole import (seconds); the latency targets are
+    # measured by bench/import_under_load.py, so these bounds only catch a request stuck behind it.
+    for name, bound in (("healthz", 1.0), ("next+submit", 2.0)):
+        slowest = max(wait for called, wait in waits if called == name)
+        assert slowest < bound, f"{name} waited {slowest:.2f} s during the import"
