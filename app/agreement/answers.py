@@ -14,6 +14,11 @@ everything after works on numpy arrays:
 
 A ``None`` value is a missing answer and is dropped. When one annotator answered
 the same item twice, the later triple wins.
+
+Structured answers (spans, rankings) are told apart by their canonical JSON text (keys
+sorted), encoded by msgspec (a dependency of Litestar), which is several times faster
+than ``json.dumps``; ``decoded`` keeps one answer as given per value code, so a
+component's distance reads the answers without decoding the texts again.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 import numpy as np
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio", "set", "text", "structured")
@@ -45,6 +51,8 @@ class CodedAnswers:
     values: list[Any]
     numbers: np.ndarray | None = None
     """For interval and ratio: the number of each value code."""
+    decoded: list[Any] | None = None
+    """For structured: one answer as given for each value code (``values`` holds its canonical text)."""
 
     @property
     def answer_count(self) -> int:
@@ -77,10 +85,18 @@ def normalise_set(value: Any) -> frozenset[str]:
     return frozenset(str(option) for option in value)
 
 
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+
+
 def normalise_structured(value: Any) -> str:
     """A JSON-like answer (spans, a ranking) as its canonical text: equal answers, one code.
-    The component's distance reads it back (``app.agreement.distances.structured_delta``)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    Compact, keys sorted, non-ASCII kept as it is (as ``json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)``, which is the fallback for what msgspec
+    cannot encode, such as a dict with keys that are not text)."""
+    try:
+        return _encode_sorted(value).decode()
+    except (TypeError, msgspec.EncodeError):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _normaliser(level: str):
@@ -121,8 +137,14 @@ def code_answers(
     if level not in LEVELS:
         raise ValueError(f"unknown level of measurement {level!r}; expected one of {LEVELS}")
     normalise = _normaliser(level)
+    given: dict[str, Any] = {}
     if normalise is None:
         rows = [triple for triple in triples if triple[2] is not None]
+    elif level == "structured":
+        rows = [triple for triple in triples if triple[2] is not None]
+        texts = list(map(normalise, map(itemgetter(2), rows)))
+        given = dict(zip(texts, map(itemgetter(2), rows)))  # an answer of each text, as given
+        rows = list(zip(map(itemgetter(0), rows), map(itemgetter(1), rows), texts))
     else:
         rows = [(item, annotator, normalise(raw)) for item, annotator, raw in triples if raw is not None]
     if level in NUMERIC_LEVELS:
@@ -182,6 +204,8 @@ def code_answers(
         annotator_keys=annotator_keys,
         values=distinct_values,
         numbers=numbers,
+        decoded=[given[text] if text in given else json.loads(text) for text in distinct_values]
+        if level == "structured" else None,
     )
 
 

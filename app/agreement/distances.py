@@ -119,12 +119,17 @@ def text_delta(values: list[str]) -> Delta:
     return delta
 
 
-def structured_delta(values: list[str], distance: Callable[[Any, Any], float]) -> Delta:
-    """A component's distance between JSON-like answers (``values`` are their canonical texts),
-    each distinct pair computed once. A distance that has a ``batch(decoded_values)`` method
-    (spans and claims: ``components._spans.SpanDistance``) gives a vectorised delta over the value
-    codes instead, for the hundreds of thousands of pairs the expected disagreement samples."""
-    decoded = [json.loads(value) for value in values]
+def structured_delta(
+    values: list[str], distance: Callable[[Any, Any], float], decoded: list[Any] | None = None
+) -> Delta:
+    """A component's distance between JSON-like answers (``values`` are their canonical texts;
+    ``decoded``, when given, the answers themselves, ``CodedAnswers.decoded``, so nothing is
+    decoded again), each distinct pair computed once. A distance that has a
+    ``batch(decoded_values)`` method (spans and claims: ``components._spans.SpanDistance``)
+    gives a vectorised delta over the value codes instead, for the many pairs the expected
+    disagreement samples."""
+    if decoded is None:
+        decoded = [json.loads(value) for value in values]
     batch = getattr(distance, "batch", None)
     if batch is not None:
         return batch(decoded)

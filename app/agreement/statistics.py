@@ -74,7 +74,8 @@ def field_agreement(
          "per_item": {item_key: share of agreeing answer pairs}}
     """
     answers = code_answers(triples, level, categories)
-    delta = structured_delta(answers.values, distance) if answers.level == "structured" and distance else None
+    delta = (structured_delta(answers.values, distance, answers.decoded)
+             if answers.level == "structured" and distance else None)
     alpha = krippendorff_alpha(answers, set_distance=set_distance, delta=delta)
     counts = categorical.value_counts(answers)
     per_item = categorical.item_agreement(counts)
