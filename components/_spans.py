@@ -108,6 +108,12 @@ def check_offsets(span: Mapping[str, Any], where: str, text: str | None) -> tupl
     return start, end
 
 
+def _line_ends_as_newline(text: str) -> str:
+    """A quote compared whatever its line endings: a browser may send "\\n" where the text has "\\r\\n"
+    (the stored quote is always the text's own, from the offsets)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def check_quote(span: Mapping[str, Any], where: str, text: str | None, start: int, end: int) -> str | None:
     """The span's text, from the offsets; a ``text`` sent along must say the same."""
     sent = span.get("text")
@@ -116,7 +122,7 @@ def check_quote(span: Mapping[str, Any], where: str, text: str | None, start: in
     if text is None:
         return sent
     quoted = text[start:end]
-    if sent is not None and sent.replace("\r\n", "\n") != quoted:
+    if sent is not None and _line_ends_as_newline(sent) != _line_ends_as_newline(quoted):
         raise AnswerError(f"{where}.text: is not the text at {start}-{end}")
     return quoted
 

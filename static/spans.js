@@ -7,6 +7,9 @@
 // converted at the edge. A markdown target is rendered, so its visible text is not its source: when
 // the page carries the source ([data-text-source="<target>"]) a selection is found in it by its
 // text, nearest the same relative position; otherwise offsets are counted on the visible text.
+// Line endings: the page writes every "\r" of the text as a character reference, which the HTML
+// parser keeps (components/_exact_text.html), so a plain text's DOM holds the stored characters; a
+// rendered markdown text never has "\r", so the source is searched with its line ends as "\n".
 (() => {
   if (window.inkwellSpans) { window.inkwellSpans.startAll(document); return; }
 
@@ -17,6 +20,19 @@
     for (const ch of s) { if (seen === cp) break; units += ch.length; seen++; }
     return units;
   }
+
+  // `s` with "\r\n" and a lone "\r" as "\n", as a rendered text has them, and `back(i)`: the
+  // UTF-16 index in `s` of index `i` of that flat copy (a "\r" dropped before a "\n" is counted in).
+  function lineEnds(s) {
+    const dropped = [];  // flat indexes of the "\n"s that lost their "\r"
+    const flat = s.replace(/\r\n?/g, (match, at) => {
+      if (match.length === 2) dropped.push(at - dropped.length);
+      return "\n";
+    });
+    const back = (i) => { let k = 0; while (k < dropped.length && dropped[k] < i) k++; return i + k; };
+    return { flat, back };
+  }
+  const flatLines = (s) => s.replace(/\r\n?/g, "\n");
 
   // The text node and offset at UTF-16 offset `units` of element `root`'s text.
   function pointAt(root, units) {
@@ -60,6 +76,7 @@
       } else {
         this.visible = this.text.textContent;
         this.full = this.source ? this.source.textContent : this.visible;
+        this.lines = this.source ? lineEnds(this.full) : null;
         this.length = codePoints(this.full);
         this.frame = this.text.closest("[tabindex]") || this.text;
         if (!this.frame.hasAttribute("tabindex")) this.frame.tabIndex = 0;
@@ -115,15 +132,17 @@
       const end = start + codePoints(this.visible.slice(fromUnits, toUnits));
       if (!this.source) return { start, end };
       const wanted = this.visible.slice(fromUnits, toUnits);
-      const guess = Math.round(fromUnits / Math.max(this.visible.length, 1) * this.full.length);
-      let best = -1, at = this.full.indexOf(wanted);
+      const flat = this.lines.flat;
+      const guess = Math.round(fromUnits / Math.max(this.visible.length, 1) * flat.length);
+      let best = -1, at = flat.indexOf(wanted);
       while (at !== -1) {
         if (best === -1 || Math.abs(at - guess) < Math.abs(best - guess)) best = at;
-        at = this.full.indexOf(wanted, at + 1);
+        at = flat.indexOf(wanted, at + 1);
       }
       if (best === -1) return { start, end };
-      const s = codePoints(this.full.slice(0, best));
-      return { start: s, end: s + codePoints(wanted) };
+      const from = this.lines.back(best), to = this.lines.back(best + wanted.length);
+      const s = codePoints(this.full.slice(0, from));
+      return { start: s, end: s + codePoints(this.full.slice(from, to)) };
     }
 
     captureSelection() {
@@ -384,7 +403,7 @@
         const from = unitsAt(this.full, s.start);
         return [from, from + unitsAt(this.full.slice(from), s.end - s.start)];
       }
-      const quote = s.text || this.quote(s.start, s.end);
+      const quote = flatLines(s.text || this.quote(s.start, s.end));
       const guess = unitsAt(this.full, s.start) / Math.max(this.full.length, 1) * this.visible.length;
       let best = -1, at = this.visible.indexOf(quote);
       while (at !== -1) {
