@@ -1,6 +1,6 @@
 """Putting checked items into a project's batch, all or nothing.
 
-An upload is spooled to disk, checked line by line in a thread (``check_upload``), and only
+An upload is spooled to disk, checked line by line off the event loop (``app.items.checking``), and only
 then inserted, a chunk of rows per statement batch. On PostgreSQL the insert is one
 transaction (other transactions go on around it: row locks, no table locks). On SQLite, whose
 process has one connection, it is staged and published in short transactions
@@ -9,7 +9,6 @@ process has one connection, it is staged and published in short transactions
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import datetime
@@ -21,16 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.db import Database
 from app.errors import Invalid, NotFound
+from app.items.checking import check_off_the_loop
 from app.items.inserting import ImportResult, count_into_batch, ensure_open, insert_rows, record_imported
 from app.items.models import Item
-from app.items.parsing import ItemRecord, detect_format, parse_stream
+from app.items.parsing import ItemRecord, detect_format
 from app.items.reading import first_bytes
 from app.items.spool import CHUNK_ROWS, AsyncChunks, RecordSpool, item_row
 from app.items.staging import import_staged
 from app.models_base import utcnow
 from app.projects.models import Batch, Project
 from app.projects.service import get_or_create_batch, get_project, interface_of
-from components.base import Interface
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +63,6 @@ async def import_records(session: AsyncSession, project: Project, records: Itera
     return result
 
 
-def check_upload(source: BinaryIO, fmt: str, interface: Interface) -> RecordSpool:
-    """Read and check every record of an upload into a spool on disk (CPU work: run it in a thread).
-    ImportRejected when anything is wrong; the spool is then thrown away."""
-    spool = RecordSpool()
-    try:
-        parse_stream(source, fmt, interface, spool)
-        spool.finish()
-    except BaseException:
-        spool.close()
-        raise
-    return spool
-
-
 async def import_upload(db: Database, project_id: int, source: BinaryIO, *, actor: User, fmt: str | None,
                         filename: str | None = None, content_type: str | None = None, batch_name: str | None = None,
                         due_at: datetime | None = None) -> tuple[ImportResult, str]:
@@ -87,10 +73,10 @@ async def import_upload(db: Database, project_id: int, source: BinaryIO, *, acto
     async with db.transaction() as session:
         project = await get_project(session, project_id)
         ensure_open(project)
-        interface = interface_of(project)
+        interface, interface_specs = interface_of(project), project.interface
     fmt = fmt or detect_format(filename, content_type, first_bytes(source))
     started = time.perf_counter()
-    spool = await asyncio.to_thread(check_upload, source, fmt, interface)
+    spool = await check_off_the_loop(source, fmt, interface_specs, interface)
     checked = time.perf_counter()
     try:
         if db.is_sqlite:

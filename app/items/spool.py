@@ -4,7 +4,8 @@ A million-line import is never held in memory: the upload goes to a temporary fi
 arrives, its records are checked a line at a time into a second one (each row already in
 the form the insert binds, its JSON already serialised), and the insert reads that back a
 chunk at a time. Both files are anonymous temporary files: the system removes them when
-they are closed, or when the process dies.
+they are closed, or when the process dies (a child process checking a big upload opens them
+through ``/proc``, ``app.items.checking``).
 """
 
 from __future__ import annotations
@@ -61,10 +62,17 @@ def _moment(value: str | None) -> datetime | None:
 class RecordSpool:
     """A ``RecordSink`` on disk: checked records as ItemRows, pickled ``CHUNK_ROWS`` at a time."""
 
-    def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(prefix="inkwell-import-")
+    def __init__(self, file: BinaryIO | None = None) -> None:
+        self.file = file if file is not None else tempfile.TemporaryFile(prefix="inkwell-import-")
         self.pending: list[ItemRow] = []
         self.rows = self.gold = self.annotations = 0
+
+    @classmethod
+    def written(cls, file: BinaryIO, rows: int, gold: int, annotations: int) -> "RecordSpool":
+        """A spool another process filled (``file`` holds its chunks), with the counts it reported."""
+        spool = cls(file)
+        spool.rows, spool.gold, spool.annotations = rows, gold, annotations
+        return spool
 
     def add(self, record: ItemRecord) -> None:
         self.pending.append(item_row(record))

@@ -57,11 +57,12 @@ async def batch_counts(ops, project_id: int) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of 3 rows, published 4 at a time: a dozen lines cross every boundary (the server runs in
-    this process, so it reads the same module attributes)."""
+    """Chunks of 3 rows, staged 2 and published 4 at a time: a dozen lines cross every boundary (the
+    server runs in this process, so it reads the same module attributes)."""
     from app.items import spool, staging
 
     monkeypatch.setattr(spool, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(staging, "STAGE_ROWS", 2)
     monkeypatch.setattr(staging, "PUBLISH_ROWS", 4)
 
 
@@ -108,6 +109,47 @@ async def test_a_problem_in_the_last_chunk_leaves_nothing(new_project, ops, db, 
     assert len(await imported_events(db, pid)) == 1  # the fixture's own import
 
 
+@pytest.fixture
+def checked_in_child(monkeypatch) -> list[str]:
+    """Every upload checked in a child process (as a big one is); the paths it was asked to check."""
+    from app.items import checking
+
+    children: list[str] = []
+    check_in_child = checking._check_in_child
+
+    async def recorded(path, *args):
+        children.append(path)
+        return await check_in_child(path, *args)
+
+    monkeypatch.setattr(checking, "CHILD_PROCESS_BYTES", 1)
+    monkeypatch.setattr(checking, "_check_in_child", recorded)
+    return children
+
+
+async def test_an_upload_checked_in_a_child_process_lands_whole_or_is_refused_by_line(
+        new_project, ops, db, checked_in_child):
+    pid = (await new_project(items=1))["id"]
+    checked_in_child.clear()  # the fixture's own import
+    lines = lines_of(2500, "child")  # more than one spool chunk
+
+    taken = await ops.post(f"/projects/{pid}/items", content=jsonl(*lines), params={"batch": "big"},
+                           headers={"Content-Type": "application/x-ndjson"})
+    refused = await ops.post(f"/projects/{pid}/items", params={"batch": "bad"},
+                             content=jsonl(*lines_of(3, "x"), {"data": {"text": "?"}, "gold": {"sentiment": "meh"}},
+                                           {"data": {"text": "ok"}, "anotations": []}),
+                             headers={"Content-Type": "application/x-ndjson"})
+
+    assert len(checked_in_child) == 2
+    assert taken.status_code == 201, taken.text
+    gold = sum(1 for line in lines if "gold" in line)
+    assert taken.json()["created"] == 2500 and taken.json()["gold"] == gold
+    ours = [line for line in await export_lines(ops, pid) if line["external_id"]]
+    assert [line["external_id"] for line in ours] == [line["external_id"] for line in lines]
+    assert refused.status_code == 422, refused.text
+    assert [(p["line"], "anotations" in p["message"]) for p in refused.json()["problems"]] == [(4, False), (5, True)]
+    assert (await batch_counts(ops, pid)) == {"b1": (1, 1), "big": (2500 - gold, 2500 - gold)}
+
+
 def a_finished_pid() -> int:
     """The pid of a process that has ended: an importer that died."""
     child = subprocess.Popen(["true"])
@@ -119,7 +161,7 @@ def a_finished_pid() -> int:
 async def test_an_import_stopped_while_staging_is_thrown_away_and_one_stopped_while_publishing_is_finished(
         new_project, ops, db, small_chunks):
     from app.items import staging
-    from app.items.service import check_upload
+    from app.items.checking import check_upload
     from app.projects.service import get_project, interface_of
 
     project = await new_project(items=1)
