@@ -680,12 +680,22 @@ def gaps_csv(report: dict[str, Any], *, include_contributors: bool = True) -> st
         ["period", "items", "agreement"],
         [[t["period"], t["items"], t["agreement"]] for t in report["trend"]],
     )
-    if report.get("position_bias"):  # pairwise fields (app/agreement/position_bias.py)
+    # Position bias (app/agreement/position_bias.py): fields shown in pairs as left and right, as
+    # always; fields showing more candidates by the first shown against its chance.
+    bias = report.get("position_bias") or []
+    if pairs := [p for p in bias if p.get("left_wins") is not None]:
         section(
             "Position bias: how often the left response wins",
             ["field", "decisive", "left_wins", "right_wins", "left_rate", "low", "high", "biased"],
             [[p["field"], p["decisive"], p["left_wins"], p["right_wins"], p["left_rate"], p["low"], p["high"],
-              p["biased"]] for p in report["position_bias"]],
+              p["biased"]] for p in pairs],
+        )
+    if more := [p for p in bias if p.get("left_wins") is None]:
+        section(
+            "Position bias: how often the candidate shown first wins",
+            ["field", "decisive", "first_wins", "first_rate", "chance_rate", "low", "high", "biased", "most_shown"],
+            [[p["field"], p["decisive"], p["first_wins"], p["first_rate"], p["chance_rate"], p["low"], p["high"],
+              p["biased"], p["most_shown"]] for p in more],
         )
     return out.getvalue()
 

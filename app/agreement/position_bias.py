@@ -1,13 +1,25 @@
-"""Position bias of pairwise fields: how often the response shown on the left wins.
+"""Position bias: how often the candidate shown first wins, against the 1 in N chance.
 
-Each candidate pair is shown in an order fixed per assignment and randomised across
-assignments (``components.responses``), so without bias the left response wins about half of
-the *decisive* answers (ties and "both bad" name no side and are left out). For every field
-whose component measures it (``Component.position_bias``; the component says where the chosen
-candidate was shown, ``chosen_position``, so no field type is named here) the report gives the
-left-win rate, its 95% Wilson score interval (Wilson 1927, "Probable inference, the law of
-succession, and statistical inference", JASA 22(158) 209-212), which stays inside [0, 1] and is
-sensible for small counts, and whether 50% lies outside it.
+Candidates are shown in an order fixed per assignment and randomised across assignments
+(``components.responses``), so without bias the candidate shown first wins about 1 in N of the
+*decisive* answers, N the candidates the answer was given on: the left response of a pair about
+half the time, the first of three responses ranked top about a third. For every field whose
+component measures it (``Component.position_bias``) the component says where the winning
+candidate was shown (``chosen_position``: 0 = first/left; None when the answer chose none, such
+as a tie or "both bad", which are left out) and how many were shown (``positions_shown``; two
+when a component does not say, a pair), so no field type is named here.
+
+Each row gives the first-shown win rate, its 95% Wilson score interval (Wilson 1927, "Probable
+inference, the law of succession, and statistical inference", JASA 22(158) 209-212), which stays
+inside [0, 1] and is sensible for small counts, the chance rate (the mean of 1/N over the
+decisive answers: exactly 1/N when every item shows N) and whether the chance rate lies outside
+the interval. When N differs between items the first-shown wins are a sum of Bernoulli trials
+with different chances, whose variance is below the binomial one at their mean, so the interval
+is, if anything, conservative.
+
+Rows of fields whose decisive answers were all given on two candidates also carry the
+left/right figures (``left_wins``, ``right_wins``, ``left_rate``) the report has always had;
+elsewhere those are null.
 """
 
 from __future__ import annotations
@@ -30,27 +42,46 @@ def wilson_interval(wins: int, total: int, z: float = Z95) -> tuple[float, float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _positions_shown(component, value: Any) -> int | None:
+    """How many candidates the answer was given on: the component's ``positions_shown``, else two."""
+    shown = getattr(component, "positions_shown", None)
+    return shown(value) if shown is not None else 2
+
+
 def position_bias(interface, answers) -> list[dict[str, Any]]:
     """Per position-measured field: ``{field, decisive, left_wins, right_wins, left_rate, low, high,
-    biased}`` over the given answers (``agreement.service.Answers``: counted answers)."""
+    biased, first_wins, first_rate, chance_rate, most_shown}`` over the given answers
+    (``agreement.service.Answers``: counted answers); ``most_shown`` is the most candidates a
+    decisive answer was given on (None without decisive answers)."""
     rows = []
     for component in interface.components:
         if not component.position_bias:
             continue
-        left = right = 0
+        first = second = decisive = 0
+        chance, most_shown = 0.0, 0
         for answer in answers.answers:
             value = answer.get(component.name)
-            position = component.chosen_position(value) if value is not None else None
-            if position == 0:
-                left += 1
-            elif position == 1:
-                right += 1
-        decisive = left + right
-        interval = wilson_interval(left, decisive)
-        rows.append({"field": component.name, "decisive": decisive, "left_wins": left, "right_wins": right,
-                     "left_rate": left / decisive if decisive else None,
+            if value is None:
+                continue
+            position = component.chosen_position(value)
+            shown = _positions_shown(component, value) if position is not None else None
+            if shown is None or shown < 2 or not 0 <= position < shown:
+                continue
+            decisive += 1
+            chance += 1 / shown
+            most_shown = max(most_shown, shown)
+            first += position == 0
+            second += position == 1
+        interval = wilson_interval(first, decisive)
+        chance_rate = chance / decisive if decisive else None
+        pairs = most_shown <= 2
+        rows.append({"field": component.name, "decisive": decisive,
+                     "left_wins": first if pairs else None, "right_wins": second if pairs else None,
+                     "left_rate": first / decisive if decisive and pairs else None,
                      "low": interval[0] if interval else None, "high": interval[1] if interval else None,
-                     "biased": bool(interval and not interval[0] <= 0.5 <= interval[1])})
+                     "biased": bool(interval and not interval[0] <= chance_rate <= interval[1]),
+                     "first_wins": first, "first_rate": first / decisive if decisive else None,
+                     "chance_rate": chance_rate, "most_shown": most_shown or None})
     return rows
 
 
@@ -63,10 +94,17 @@ def position_bias_summary(rows: list[dict[str, Any]]) -> str | None:
         if not row["decisive"]:
             parts.append(f"{row['field']}: no decisive answers yet")
             continue
-        verdict = "above 50% beyond chance" if row["biased"] and row["left_rate"] > 0.5 else (
-            "below 50% beyond chance" if row["biased"] else "within chance of 50%")
-        parts.append(f"{row['field']}: the left response won {row['left_rate']:.0%} of {row['decisive']:,} "
-                     f"decisive answers ({verdict})")
+        if row["left_rate"] is not None:
+            verdict = "above 50% beyond chance" if row["biased"] and row["left_rate"] > 0.5 else (
+                "below 50% beyond chance" if row["biased"] else "within chance of 50%")
+            parts.append(f"{row['field']}: the left response won {row['left_rate']:.0%} of {row['decisive']:,} "
+                         f"decisive answers ({verdict})")
+            continue
+        chance = row["chance_rate"]
+        verdict = (f"above {chance:.0%} beyond chance" if row["biased"] and row["first_rate"] > chance else
+                   f"below {chance:.0%} beyond chance" if row["biased"] else f"within chance of {chance:.0%}")
+        parts.append(f"{row['field']}: the candidate shown first came top in {row['first_rate']:.0%} of "
+                     f"{row['decisive']:,} decisive answers ({verdict})")
     return "Position bias: " + "; ".join(parts) + "."
 
 

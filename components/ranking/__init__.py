@@ -5,7 +5,10 @@ share a rank (any ranks from 1 to N), otherwise the ranks are 1..N each once. Th
 in the order the candidates were shown to this assignment, so the order shown is recorded.
 
 Gold scores by Kendall's tau-b mapped to 0..1, agreement compares answers at level
-"structured" with a Kendall distance (``kendall.py``).
+"structured" with a Kendall distance (``kendall.py``). Because the stored order is the order
+shown, the gap report measures position bias on a ranking: how often the candidate shown first
+is ranked top, against 1 in N (``chosen_position``, ``positions_shown``;
+app/agreement/position_bias.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Ranking(Component):
     targets = ("responses",)
     coedit = "json"
     exports = ("preference",)
+    position_bias = True
 
     def configure(self, config: Mapping[str, Any]) -> None:
         self.ties = config_bool(config, "ties", False)
@@ -130,6 +134,20 @@ class Ranking(Component):
         if len(common) < 2:
             return 0.0
         return kendall_distance([x[c] for c in common], [y[c] for c in common])
+
+    def chosen_position(self, value: Any) -> int | None:
+        """Where the candidate ranked top was shown (0 = first: the answer lists the candidates in
+        the order shown); None when several share the top rank (a tie names no position)."""
+        ranks = [e.get("rank") if isinstance(e, Mapping) else None for e in value] if isinstance(value, list) else []
+        known = [rank for rank in ranks if isinstance(rank, int) and not isinstance(rank, bool)]
+        if not known:
+            return None
+        top = min(known)
+        return ranks.index(top) if known.count(top) == 1 else None
+
+    def positions_shown(self, value: Any) -> int:
+        """How many candidates the answer ranks: all those shown (every shown candidate is ranked)."""
+        return len(value) if isinstance(value, list) else 0
 
     def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
         """Every pair of ranked candidates: the better ranked one preferred, equal ranks a tie."""

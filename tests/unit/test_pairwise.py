@@ -171,7 +171,9 @@ def test_position_bias_counts_left_wins_among_decisive_answers():
     # 3 of 4 decisive answers went left; Wilson 95%: 0.301..0.954 (hand-worked), 50% inside
     assert rows[0] | {"low": round(rows[0]["low"], 3), "high": round(rows[0]["high"], 3)} == {
         "field": "pref", "decisive": 4, "left_wins": 3, "right_wins": 1, "left_rate": 0.75,
-        "low": 0.301, "high": 0.954, "biased": False}
+        "low": 0.301, "high": 0.954, "biased": False,
+        # the figures every position-measured field has (rankings too): a pair's chance is 1 in 2
+        "first_wins": 3, "first_rate": 0.75, "chance_rate": 0.5, "most_shown": 2}
     low, high = wilson_interval(90, 100)
     assert round(low, 3) == 0.826 and round(high, 3) == 0.945
     report = with_position_bias({"summary": {}}, form, Answers([1] * 7, ["a"] * 7, answers, [None] * 7, 7))

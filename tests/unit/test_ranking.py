@@ -155,3 +155,59 @@ def test_preference_votes_and_labels():
     assert pair_labels(field, [first, second, (False, first[1])])[("m1", "m2")] == ("m1", 0.6667, 3)
     adjudicated = (True, {"ranking": ranked(("m3", 1), ("m2", 2), ("m1", 3))})
     assert pair_labels(field, [first, adjudicated, second])[("m1", "m3")] == ("m3", 1.0, 1)
+
+
+# -- position bias ----------------------------------------------------------------------
+
+
+def test_the_position_of_the_top_ranked_candidate_in_the_order_shown():
+    field = interface(ties=True).by_name["ranking"]
+    assert field.position_bias is True
+    # The answer lists the candidates as shown: here m2 was shown first, m1 second, m3 third.
+    assert field.chosen_position(ranked(("m2", 3), ("m1", 1), ("m3", 2))) == 1
+    assert field.chosen_position(ranked(("m2", 1), ("m1", 2), ("m3", 3))) == 0
+    assert field.chosen_position(ranked(("m2", 1), ("m1", 1), ("m3", 2))) is None  # a tie at the top
+    assert field.chosen_position("not a ranking") is None
+    assert field.positions_shown(ranked(("m2", 1), ("m1", 2), ("m3", 3))) == 3
+
+
+def test_the_order_shown_is_the_order_stored_so_position_is_measured_on_it():
+    form = interface()
+    shown = [c["id"] for c in form.parts_by_name["responses"].resolve(DATA, 7)]
+    clean, _ = check(ranked(("m1", 1), ("m2", 2), ("m3", 3)), form, assignment=7)
+    assert [e["candidate"] for e in clean] == shown
+    assert form.by_name["ranking"].chosen_position(clean) == shown.index("m1")
+
+
+def test_position_bias_of_a_ranking_against_one_in_n_worked_by_hand():
+    from datetime import datetime, timezone
+
+    from app.agreement.position_bias import position_bias, with_position_bias
+    from app.agreement.service import Answers
+
+    form = interface(ties=True)
+    three = [ranked(("m1", 1), ("m2", 2), ("m3", 3))] * 5 + [ranked(("m1", 2), ("m2", 1), ("m3", 3))] * 2 \
+        + [ranked(("m1", 3), ("m2", 2), ("m3", 1))] + [ranked(("m1", 1), ("m2", 1), ("m3", 2))]  # the last: tied top
+    two = [ranked(("m1", 1), ("m2", 2))] * 2 + [ranked(("m1", 2), ("m2", 1))] * 2  # items with two responses
+    answers = [{"ranking": value} for value in three + two] + [{"ranking": None}]
+    count = len(answers)
+    rows = position_bias(form, Answers([1] * count, ["a"] * count, answers, [datetime.now(timezone.utc)] * count, count))
+    (row,) = rows
+    # Decisive: 8 of three candidates (the tied top left out) and 4 of two: 12. Shown first won in
+    # 5 + 2 = 7. Chance: (8 x 1/3 + 4 x 1/2) / 12 = 14/36 = 0.3889. Wilson 95% for 7/12
+    # (z^2 = 3.8415): centre (7/12 + 3.8415/24) / (1 + 3.8415/12) = 0.7434 / 1.3201 = 0.5631,
+    # half-width 1.96 * sqrt(0.2431/12 + 3.8415/576) / 1.3201 = 1.96 * 0.1641 / 1.3201 = 0.2436,
+    # so 0.3195..0.8068: the chance rate lies inside.
+    assert {k: row[k] for k in ("field", "decisive", "first_wins", "most_shown", "biased")} == {
+        "field": "ranking", "decisive": 12, "first_wins": 7, "most_shown": 3, "biased": False}
+    assert row["first_rate"] == pytest.approx(7 / 12) and row["chance_rate"] == pytest.approx(14 / 36)
+    assert round(row["low"], 3) == 0.320 and round(row["high"], 3) == 0.807
+    assert row["left_wins"] is row["right_wins"] is row["left_rate"] is None  # more than a pair was shown
+    report = with_position_bias({}, form, Answers([1] * count, ["a"] * count, answers, [None] * count, count))
+    assert report["summary"]["position_bias"] == ("Position bias: ranking: the candidate shown first came top in 58% "
+                                                  "of 12 decisive answers (within chance of 39%).")
+
+    # Thirty rankings of three with the first shown always top: far above 1 in 3.
+    always = [{"ranking": ranked(("m1", 1), ("m2", 2), ("m3", 3))}] * 30
+    (row,) = position_bias(form, Answers([1] * 30, ["a"] * 30, always, [None] * 30, 30))
+    assert row["biased"] is True and row["first_rate"] == 1.0 and row["chance_rate"] == pytest.approx(1 / 3)
