@@ -15,13 +15,13 @@ prompt or a text as one user message; then the response as the assistant's turn.
 
 from __future__ import annotations
 
-import json
 from typing import Any, AsyncIterator
 
+import msgspec
 from sqlalchemy import select
 
 from app.db import Database
-from app.export.paging import GIVEN_ANSWERS, production_pages
+from app.export.paging import GIVEN_ANSWERS, as_text, production_pages
 from app.items.models import Item
 from app.projects.models import Project
 from app.projects.service import interface_of
@@ -55,23 +55,23 @@ async def export_sft(db: Database, project_id: int, *, page_size: int = PAGE) ->
     counted = Annotation.review_status == ReviewStatus.approved if reviewed else \
         Annotation.review_status.in_(_UNREVIEWED)
 
-    def approved(item_ids: list[int]):
-        return (select(Annotation.id, Annotation.item_id, Annotation.answer, Annotation.reviewed_answer)
-                .where(Annotation.item_id.in_(item_ids), GIVEN_ANSWERS, counted)
-                .order_by(Annotation.item_id, Annotation.id))
-
-    async for items, answers in production_pages(db, project_id, (Item.id, Item.external_id, Item.data),
+    approved = (select(Annotation.item_id, Annotation.id, as_text(Annotation.answer),
+                       as_text(Annotation.reviewed_answer)).where(GIVEN_ANSWERS, counted))
+    async for items, by_item in production_pages(db, project_id, (Item.id, Item.external_id, as_text(Item.data)),
                                                  approved, page_size):
-        by_item: dict[int, list] = {}
-        for row in answers:
-            by_item.setdefault(row[1], []).append(row)
         lines = []
         for item_id, external_id, data in items:
+            answers = by_item.get(item_id)
+            if not answers:
+                continue
+            item_data = _decode(data or "{}") or {}
+            decoded = [(annotation_id, _decode(edited) if edited else None, _decode(answer) if answer else None)
+                       for _, annotation_id, answer, edited in answers]
             for component in fields:
-                messages = prompt_messages(interface, component, data or {})
+                messages = prompt_messages(interface, component, item_data)
                 if messages is None:
                     continue
-                for annotation_id, _, answer, edited in by_item.get(item_id, []):
+                for annotation_id, edited, answer in decoded:
                     response = (edited or answer or {}).get(component.name)
                     if not isinstance(response, str) or not response.strip():
                         continue
@@ -79,4 +79,8 @@ async def export_sft(db: Database, project_id: int, *, page_size: int = PAGE) ->
                                   "item_id": item_id, "external_id": external_id, "field": component.name,
                                   "annotation_id": annotation_id, "edited_by_reviewer": bool(edited)})
         if lines:
-            yield ("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n").encode()
+            yield b"\n".join(map(_encode, lines)) + b"\n"
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from components._checks import config_bool
 from components._display import as_text, choice_setting
 from components.base import DisplayPart, shuffled
 
 LAYOUTS = ("side_by_side", "stacked")
+_CONTENT_KEYS = ("content", "text", "response")
+_LETTERS = [chr(ord("A") + position) for position in range(26)]
 
 
 class Responses(DisplayPart):
@@ -20,29 +23,44 @@ class Responses(DisplayPart):
         self.layout = choice_setting(config, "layout", LAYOUTS, "side_by_side")
         self.randomise = config_bool(config, "randomise", True)
         self.markdown = config_bool(config, "markdown", True)
+        #: The binding's path, split once (an export reads it for every item): None for a literal.
+        self.path = tuple(self.binding[1:].split(".")) if isinstance(self.binding, str) and \
+            self.binding.startswith("$") else None
 
     def config(self) -> dict[str, Any]:
         return {"layout": self.layout, "randomise": self.randomise, "markdown": self.markdown}
 
+    def raw(self, item_data: Mapping[str, Any]) -> Any:
+        """The bound value (as ``DisplayPart.raw``), by the path split at configuration."""
+        if self.path is None:
+            return self.binding
+        value: Any = item_data
+        for key in self.path:
+            if not (type(value) is dict or isinstance(value, Mapping)) or key not in value:
+                return None
+            value = value[key]
+        return value
+
     def candidates(self, item_data: Mapping[str, Any]) -> list[dict[str, str]]:
         """``[{id, content}]`` in the item's order: a list of texts gets ids A, B, C…; a list of
         objects keeps its ``id`` (else the letter) and reads ``content`` (or ``text``/``response``);
-        an object maps ids to texts."""
+        an object maps ids to texts. (Plain dicts, as decoded JSON gives, skip the ABC check: an
+        export reads this for every item.)"""
         raw = self.raw(item_data)
-        if isinstance(raw, Mapping):
-            raw = [{"id": str(key), "content": value} for key, value in raw.items()]
-        if not isinstance(raw, list):
-            return []
+        if type(raw) is not list:
+            if isinstance(raw, Mapping):
+                raw = [{"id": str(key), "content": value} for key, value in raw.items()]
+            elif not isinstance(raw, list):
+                return []
         found: list[dict[str, str]] = []
         for position, entry in enumerate(raw[:26]):
-            letter = chr(ord("A") + position)
-            if isinstance(entry, Mapping):
+            if type(entry) is dict or isinstance(entry, Mapping):
                 ident = entry.get("id")
-                content = next((entry[k] for k in ("content", "text", "response") if k in entry), None)
-                found.append({"id": str(ident) if ident not in (None, "") else letter,
+                content = next((entry[k] for k in _CONTENT_KEYS if k in entry), None)
+                found.append({"id": str(ident) if ident not in (None, "") else _LETTERS[position],
                               "content": as_text(content) or ""})
             else:
-                found.append({"id": letter, "content": as_text(entry) or ""})
+                found.append({"id": _LETTERS[position], "content": as_text(entry) or ""})
         return found
 
     @property
