@@ -319,6 +319,14 @@ class Component(Part):
         """The value as it appears in exported datasets."""
         return value
 
+    def export_label(self, values: list[Any]) -> tuple[Any, float] | None:
+        """The field's aggregated label in the JSONL export, with its confidence (0..1), from the
+        values its answers gave (as reviewers left them, oldest first; an adjudication alone), for
+        a field that aggregates its own answers: a rubric's scores per criterion, a claims field's
+        verdicts per claim (app/export/service.py). None (the default): the label is the
+        agreement's vote (app/agreement), for the categorical fields, or there is none."""
+        return None
+
     def missed(self, answer: Any, gold: Any) -> list[str]:
         """What a contributor's answer got wrong against gold, in words for the feedback after a
         check: by default the field's label when it did not score full marks; a rubric names
@@ -339,6 +347,10 @@ class Component(Part):
         """The position shown (0 = left/first) of the candidate the answer chose; None when it chose
         none (a tie). Only read when ``position_bias`` is true."""
         return None
+
+    def positions_shown(self, value: Any) -> int:
+        """How many candidates the answer chose among (chance is one in this many). Default: a pair."""
+        return 2
 
     # -- agreement ----------------------------------------------------------
     def categories(self) -> list[Any] | None:

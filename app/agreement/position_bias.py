@@ -42,12 +42,6 @@ def wilson_interval(wins: int, total: int, z: float = Z95) -> tuple[float, float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _positions_shown(component, value: Any) -> int | None:
-    """How many candidates the answer was given on: the component's ``positions_shown``, else two."""
-    shown = getattr(component, "positions_shown", None)
-    return shown(value) if shown is not None else 2
-
-
 def position_bias(interface, answers) -> list[dict[str, Any]]:
     """Per position-measured field: ``{field, decisive, left_wins, right_wins, left_rate, low, high,
     biased, first_wins, first_rate, chance_rate, most_shown}`` over the given answers
@@ -64,7 +58,7 @@ def position_bias(interface, answers) -> list[dict[str, Any]]:
             if value is None:
                 continue
             position = component.chosen_position(value)
-            shown = _positions_shown(component, value) if position is not None else None
+            shown = component.positions_shown(value) if position is not None else None
             if shown is None or shown < 2 or not 0 <= position < shown:
                 continue
             decisive += 1

@@ -252,10 +252,6 @@ class Pairwise(Component):
         winner = value.get("winner") if isinstance(value, Mapping) else None
         return {"A": 0, "B": 1}.get(winner)
 
-    def positions_shown(self, value: Any) -> int:
-        """Two: a pair, left and right (position bias is measured against 50%)."""
-        return 2
-
     def preference_votes(self, value: Any) -> list[tuple[str, str, str]]:
         """The pair shown, with the preferred id, "tie" or "both_bad"."""
         if type(value) is not dict:  # stored answers are plain JSON objects
