@@ -8,6 +8,11 @@ first over the whole project (majority vote by default, or Dawid-Skene, which
 needs every answer at once), so memory grows with the number of answers. With
 ``aggregate=none`` only one page is ever held, whatever the project's size.
 A specialist's adjudication, where there is one, is the item's label.
+
+Fields that aggregate their own answers (``Component.export_label``: a rubric's scores per
+criterion, a claims field's verdicts per claim) give their label and confidence themselves, from
+the same answers the vote counts, whatever ``aggregate`` names; an adjudication goes through the
+same hook, so a field's label has one shape however it was reached.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE,
         batches = {b.id: b.name for b in (await session.execute(select(Batch).where(Batch.project_id == project_id))).scalars()}
         answers = await agreement.load_answers(session, project_id, for_labels=True) if aggregate != "none" else None
     interface = interface_of(project)
-    labels = await asyncio.to_thread(agreement.aggregate, interface, answers, aggregate) if answers else {}
+    labels = await asyncio.to_thread(_labels, interface, answers, aggregate) if answers else {}
     after = 0
     while True:
         async with db.transaction() as session:
@@ -58,6 +63,23 @@ async def export_jsonl(db: Database, project_id: int, page_size: int = PAGE,
         after = items[-1].id
 
 
+def _labels(interface, answers, method: str) -> dict[int, dict[str, Any]]:
+    """The agreement's votes, and the labels of the fields that aggregate their own answers."""
+    labels = agreement.aggregate(interface, answers, method)
+    by_item: dict[int, list[dict[str, Any]]] = {}
+    for item, answer in zip(answers.item_ids, answers.answers):
+        by_item.setdefault(item, []).append(answer)
+    for item, given in by_item.items():
+        for component in interface.components:
+            values = [value for answer in given if (value := answer.get(component.name)) is not None]
+            own = component.export_label(values) if values else None
+            if own is not None:
+                label, confidence = own
+                labels.setdefault(item, {})[component.name] = {"label": label, "confidence": round(confidence, 4),
+                                                              "answers": len(values)}
+    return labels
+
+
 def _label(item: Item, annotations: list[Annotation], labels: dict[int, dict[str, Any]], method: str,
            interface) -> dict[str, Any]:
     """The item's label: a specialist's adjudication if any, else the aggregate of its answers."""
@@ -66,13 +88,24 @@ def _label(item: Item, annotations: list[Annotation], labels: dict[int, dict[str
     adjudicated = [a for a in annotations if a.stage == ADJUDICATE]
     if adjudicated:
         answer = adjudicated[-1].answer
-        return {"answer": _export_answer(interface, answer), "confidence": {name: 1.0 for name in answer},
+        return {"answer": _adjudicated(interface, answer), "confidence": {name: 1.0 for name in answer},
                 "aggregation": "adjudicated"}
     fields = labels.get(item.id)
     if not fields:
         return {"answer": None, "confidence": None, "aggregation": method}
     return {"answer": {name: f["label"] for name, f in fields.items()},
             "confidence": {name: f["confidence"] for name, f in fields.items()}, "aggregation": method}
+
+
+def _adjudicated(interface, answer: dict[str, Any]) -> dict[str, Any]:
+    """An adjudication as the label: through a field's own label hook where it has one."""
+    label = _export_answer(interface, answer)
+    for name, value in answer.items():
+        component = interface.by_name.get(name)
+        own = component.export_label([value]) if component is not None and value is not None else None
+        if own is not None:
+            label[name] = own[0]
+    return label
 
 
 def _export_answer(interface, answer: dict[str, Any]) -> dict[str, Any]:

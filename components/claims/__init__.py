@@ -16,6 +16,7 @@ from components._checks import config_bool
 from components._span_labels import SpanLabels
 from components._span_field import SpanField
 from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule
+from components.claims.label import claims_label
 
 DEFAULT_VERDICTS = ["supported", "contradicted", "unverifiable", {"value": "not_a_claim", "label": "not a claim"}]
 DEFAULT_SEVERITIES = ["minor", "major", "critical"]
@@ -133,6 +134,11 @@ class Claims(SpanField):
         _spans.check_no_overlap(positions, where_all)
         clean.sort(key=_spans.order_key)
         return {"claims": clean}
+
+    # -- export -------------------------------------------------------------
+    def export_label(self, values: list[Any]) -> tuple[dict[str, Any], float] | None:
+        """The claims most answers marked, each with its majority verdict (``components/claims/label.py``)."""
+        return claims_label(values, self.marks, self.iou_threshold, self.severities)
 
     # -- widget -------------------------------------------------------------
     @staticmethod

@@ -30,6 +30,7 @@ from components._scored_form import tagged_values
 from components.base import AnswerError, Component, Measure
 from components.rubric.criteria import MAX_TEXT, Criterion, read_criteria
 from components.rubric.form import form_answer
+from components.rubric.label import rubric_label
 from components.rubric.lint import LINT_RULES
 
 ENTRY_KEYS = ("score", "na", "rationale")
@@ -203,6 +204,11 @@ class Rubric(Component):
 
     def export(self, value: Any) -> Any:
         return value
+
+    def export_label(self, values: list[Any]) -> tuple[dict[str, Any], float] | None:
+        """Per criterion and overall: mean, median, N/A and agreement (``components/rubric/label.py``)."""
+        return rubric_label([criterion.id for criterion in self.criteria], self.overall is not None,
+                            self.tolerance, values)
 
 
 def _criteria(answer: Any) -> Mapping[str, Any]:
