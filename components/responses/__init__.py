@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from components._checks import config_bool
-from components._display import as_text, choice_setting
+from components._display import MAX_SHOWN, as_text, choice_setting
 from components.base import DisplayPart, shuffled
 
 LAYOUTS = ("side_by_side", "stacked")
-_CONTENT_KEYS = ("content", "text", "response")
 _LETTERS = [chr(ord("A") + position) for position in range(26)]
 
 
@@ -56,9 +55,11 @@ class Responses(DisplayPart):
         for position, entry in enumerate(raw[:26]):
             if type(entry) is dict or isinstance(entry, Mapping):
                 ident = entry.get("id")
-                content = next((entry[k] for k in _CONTENT_KEYS if k in entry), None)
-                found.append({"id": str(ident) if ident not in (None, "") else _LETTERS[position],
-                              "content": as_text(content) or ""})
+                content = _content(entry)
+                found.append({"id": ident if type(ident) is str and ident else
+                              str(ident) if ident not in (None, "") else _LETTERS[position],
+                              "content": content if type(content) is str and len(content) <= MAX_SHOWN
+                              else as_text(content) or ""})
             else:
                 found.append({"id": _LETTERS[position], "content": as_text(entry) or ""})
         return found
@@ -75,6 +76,15 @@ class Responses(DisplayPart):
     def sample_bindings(self) -> list[tuple[Any, Any]]:
         """What the builder's preview shows when the project has no item yet."""
         return [(self.binding, ["A first sample response.", "A second sample response."])]
+
+
+def _content(entry: Mapping[str, Any]) -> Any:
+    """A candidate object's text: ``content``, else ``text``, else ``response``."""
+    if "content" in entry:
+        return entry["content"]
+    if "text" in entry:
+        return entry["text"]
+    return entry.get("response")
 
 
 COMPONENT = Responses
