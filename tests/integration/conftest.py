@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import ServerThread, reset_database, test_settings
+from tests.support import TLS, ServerThread, reset_database, test_settings
 
 _counter = itertools.count(1)
 ROOT_EMAIL, ROOT_PASSWORD = "root-ops@test.local", "root-quiet-lantern-42"
@@ -59,7 +59,7 @@ class Api:
 
     def __init__(self, base_url: str, token: str | None = None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.AsyncClient(base_url=base_url + "/api/v1", headers=headers, timeout=30)
+        self.http = httpx.AsyncClient(base_url=base_url + "/api/v1", headers=headers, timeout=30, verify=TLS)
         self.base_url = base_url
         self.token = token
 
@@ -271,7 +271,7 @@ class Browser:
     """A signed-in browser session: cookies kept, forms posted with the CSRF token from the cookie."""
 
     def __init__(self, base_url: str):
-        self.http = httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30)
+        self.http = httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30, verify=TLS)
 
     async def login(self, email: str, password: str) -> "Browser":
         page = await self.http.get("/login")

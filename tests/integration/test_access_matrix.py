@@ -46,6 +46,7 @@ from litestar.routes import HTTPRoute, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from tests import support
 from tests.integration.conftest import Browser, qualify
 
 PASSWORD = "quiet-lantern-42"
@@ -317,7 +318,7 @@ async def make_person(server, settings, ops, who: str, project_id: int | None, r
         assert response.status_code in (200, 201), response.text
         if role == "contributor":
             await qualify(settings.database_url, project_id, [uid])
-    person = Person(who, email, token, httpx.AsyncClient(base_url=server.url, timeout=30,
+    person = Person(who, email, token, httpx.AsyncClient(base_url=server.url, timeout=30, verify=support.TLS,
                                                   headers={"Authorization": f"Bearer {token}"}),
                     await Browser(server.url).login(email, PASSWORD))
     return person, uid

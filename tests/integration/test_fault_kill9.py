@@ -148,7 +148,7 @@ class Tally:
 async def contributor(n: int, url: str, token: str, project_id: int, stop: asyncio.Event, tally: Tally) -> None:
     """next -> submit until told to stop; a submit is retried with its key until it gets an answer."""
     async with httpx.AsyncClient(base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"},
-                                 timeout=5) as http:
+                                 timeout=5, verify=support.TLS) as http:
 
         async def until_answered(path: str, lose_first: bool = False, **kwargs) -> httpx.Response:
             while True:
