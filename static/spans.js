@@ -34,6 +34,12 @@
   }
   const flatLines = (s) => s.replace(/\r\n?/g, "\n");
 
+  // Run `fn` once the next frame is painted (at once when the page is not being drawn).
+  function afterPaint(fn) {
+    if (document.visibilityState !== "visible" || !window.requestAnimationFrame) { fn(); return; }
+    requestAnimationFrame(() => setTimeout(fn, 0));
+  }
+
   // Code point offset -> UTF-16 index for all of `s` at once (one pass), so 200 spans on a 20k text
   // cost one walk over it, not one each.
   function unitTable(s) {
@@ -121,7 +127,9 @@
       root.addEventListener("click", (e) => this.onClick(e));
       root.addEventListener("input", (e) => this.onInput(e));
       root.addEventListener("change", (e) => this.onInput(e));
-      this.render();
+      // The list and the highlights are drawn just after the page's first paint: the server already
+      // printed the list, and on a long text with hundreds of spans this work would hold that paint back.
+      afterPaint(() => this.render());
     }
 
     read() {
