@@ -21,8 +21,13 @@ message list), else ``null``. When the prompt is a message list, ``chosen`` and
 conversational format preference trainers take; otherwise plain texts.
 
 Memory. Items are read a page at a time by id (keyset), each page with its answers in
-one short transaction, and every label is decided within its item, so nothing grows with
-the project: memory is one page's, whatever the size.
+one short transaction (app/export/paging.py), and every label is decided within its item, so
+nothing grows with the project: memory is two pages' (the next is read while this one is
+written), whatever the size.
+
+Speed. What is the same for every item (the fields, their target parts, the parts that may
+give the prompt) is worked out once per export (``_Field``); per item the data and answers
+are decoded once with msgspec and each line is encoded from a msgspec Struct.
 """
 
 from __future__ import annotations
@@ -116,17 +121,6 @@ def page_lines(fields: list[_Field], items: list, answers_by_item: dict[int, lis
     return lines
 
 
-def _lines(interface: Interface, component: Component, item_id: int, external_id: str | None,
-           data: dict[str, Any], answers: list[tuple[bool, dict[str, Any]]], ties: str,
-           prompt_parts: list | None = None) -> list[dict[str, Any]]:
-    """One item's lines for one field, as dicts (what ``export_preference`` writes, encoded)."""
-    labels = pair_labels(component, answers)
-    if not labels:
-        return []
-    return [_decode(line) for line in _item_lines(_Field(interface, component), labels, item_id, external_id,
-                                                  data, ties)]
-
-
 def _item_lines(field: _Field, labels: dict[tuple[str, str], tuple[str, float, int]], item_id: int,
                 external_id: str | None, data: dict[str, Any], ties: str) -> list[bytes]:
     texts = field.texts(data)
@@ -155,7 +149,7 @@ def _item_lines(field: _Field, labels: dict[tuple[str, str], tuple[str, float, i
 
 
 class _Line(msgspec.Struct, array_like=False, omit_defaults=False):
-    """One line, keys in this order (a Struct encodes ~2x faster than the same dict)."""
+    """One line, its keys in this order (msgspec encodes a Struct faster than the same dict)."""
 
     prompt: Any
     chosen: Any
