@@ -32,6 +32,7 @@ from app.export.api import ExportApi
 from app.health import healthz, readyz
 from app.items.api import ItemsApi
 from app.jobs.runner import JobRunner
+from app.media.api import media_file
 from app.projects.api import ProjectsApi
 from app.projects.components_api import ComponentsApi
 from app.projects.pages import ProjectPages
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz, readyz, AccountsApi, ProjectsApi, ComponentsApi, ItemsApi, WorkApi, BoardApi, ExportApi, QualityApi, board_socket, me_socket,
+            media_file,
             ReviewApi, ReviewPages, doc_socket, open_reviews, AgreementApi, AgreementPages,
             AccessApi, AccessPages, AccountPages, ProjectPages, WorkPages, BoardPages, QualityPages,
             ThreadsApi, item_socket, ThreadPages,

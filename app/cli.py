@@ -280,10 +280,12 @@ async def members_add(project_id: int, email: str, role: str, level: int) -> Non
               help="default: from the file name, else sniffed (a Label Studio JSON export is recognised)")
 @click.option("--due", default=None, help="the batch's due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)")
 @click.option("--as", "actor_email", default=None, help="ops email recorded as the importer")
+@click.option("--media", "media_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="a folder of the files the items name as media:<path inside it>; stored in the media store")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_async
 async def import_items(project_id: int, batch: str | None, fmt: str | None, due: str | None, actor_email: str | None,
-                       path: Path) -> None:
+                       media_dir: Path | None, path: Path) -> None:
     """Import items from a JSON array, JSONL or CSV file, all or nothing (read as it goes, never whole)."""
     from sqlalchemy import select
 
@@ -303,12 +305,26 @@ async def import_items(project_id: int, batch: str | None, fmt: str | None, due:
                 if actor is None:
                     fail("no ops user to record as the importer; pass --as EMAIL")
             with path.open("rb") as source:
-                result, _ = await import_upload(runtime.db, project_id, source, actor=actor, fmt=fmt,
-                                                filename=path.name, batch_name=batch, due_at=parse_due(due))
+                if media_dir is None:
+                    result, _ = await import_upload(runtime.db, project_id, source, actor=actor, fmt=fmt,
+                                                    filename=path.name, batch_name=batch, due_at=parse_due(due))
+                else:
+                    from app.media.importing import import_with_media
+                    from app.media.sources import FolderFiles
+                    from app.media.store import store_from_settings
+
+                    settings = runtime.settings
+                    done = await import_with_media(runtime.db, store_from_settings(settings), project_id, source,
+                                                   FolderFiles(media_dir), actor=actor,
+                                                   max_bytes=settings.max_media_bytes, fmt=fmt, filename=path.name,
+                                                   batch_name=batch, due_at=parse_due(due))
+                    result = done.result
+                    click.echo(f"media: {done.media['stored']} files stored, {done.media['deduplicated']} already there")
         except ImportRejected as exc:
             click.echo(f"import rejected, nothing was imported ({exc.total} problems):", err=True)
             for problem in exc.problems:
-                click.echo(f"  line {problem.line}: {problem.message}", err=True)
+                file = f" ({problem.file})" if getattr(problem, "file", "") else ""
+                click.echo(f"  line {problem.line}{file}: {problem.message}", err=True)
             sys.exit(1)
         except DomainError as exc:
             fail(f"{exc.message} {exc.extra.get('errors', '')}".strip())

@@ -55,6 +55,15 @@ class Settings:
     #: Failed sign-ins allowed per account and per client address (``limits`` notation, ";" between limits).
     sign_in_limit_account: str = field(default_factory=lambda: os.environ.get("SIGN_IN_LIMIT_ACCOUNT", "5/minute;20/hour"))
     sign_in_limit_address: str = field(default_factory=lambda: os.environ.get("SIGN_IN_LIMIT_ADDRESS", "30/minute"))
+    #: Media (app/media): a local folder by default, S3-compatible storage when MEDIA_URL is s3://bucket/prefix.
+    media_dir: str = field(default_factory=lambda: os.environ.get("MEDIA_DIR", "./media"))
+    media_url: str | None = field(default_factory=lambda: os.environ.get("MEDIA_URL") or None)
+    media_s3_endpoint: str | None = field(default_factory=lambda: os.environ.get("MEDIA_S3_ENDPOINT") or None)
+    media_s3_key: str | None = field(default_factory=lambda: os.environ.get("MEDIA_S3_KEY") or None)
+    media_s3_secret: str | None = field(default_factory=lambda: os.environ.get("MEDIA_S3_SECRET") or None)
+    media_s3_region: str = field(default_factory=lambda: os.environ.get("MEDIA_S3_REGION", "us-east-1"))
+    #: The largest media upload (the zip), and the largest file in it.
+    max_media_bytes: int = field(default_factory=lambda: int(os.environ.get("MAX_MEDIA_BYTES", str(2 * 1024 ** 3))))
 
     @property
     def channel_namespace(self) -> str:

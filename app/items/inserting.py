@@ -14,6 +14,7 @@ from app.errors import Conflict
 from app.events.service import record
 from app.items.models import Item
 from app.items.spool import ItemRow
+from app.media.recording import insert_references
 from app.prepared import Prepared
 from app.projects.models import Batch, Project, ProjectStatus
 from app.work.models import ANNOTATE, Annotation, ReviewStatus
@@ -87,6 +88,9 @@ async def insert_rows(session: AsyncSession, project: Project, batch_id: int, ro
                for item_id, row in zip(ids, rows) for prior in row.annotations]
     if answers:
         await _INSERT_ANNOTATION.run_many(session, answers)
+    media = [(item_id, field, sha256) for item_id, row in zip(ids, rows) for field, sha256 in row.media]
+    if media:
+        await insert_references(session, project.id, media)
     return sum(1 for row in rows if not row.is_gold)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
-from typing import BinaryIO, Iterable
+from typing import Awaitable, BinaryIO, Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,10 +65,12 @@ async def import_records(session: AsyncSession, project: Project, records: Itera
 
 async def import_upload(db: Database, project_id: int, source: BinaryIO, *, actor: User, fmt: str | None,
                         filename: str | None = None, content_type: str | None = None, batch_name: str | None = None,
-                        due_at: datetime | None = None) -> tuple[ImportResult, str]:
+                        due_at: datetime | None = None,
+                        then: Callable[[RecordSpool], Awaitable[RecordSpool]] | None = None) -> tuple[ImportResult, str]:
     """An upload (a binary file, e.g. the spooled request body) into the project, all or nothing, with
     the format it was read as. Raises ImportRejected (every problem with its line), Conflict (the
-    project is completed), Invalid (the batch name), NotFound."""
+    project is completed), Invalid (the batch name), NotFound. ``then`` turns the checked rows into
+    the rows inserted (e.g. media named by the items stored, ``app.media.importing``)."""
     name = batch_name_of(batch_name)
     async with db.transaction() as session:
         project = await get_project(session, project_id)
@@ -77,6 +79,12 @@ async def import_upload(db: Database, project_id: int, source: BinaryIO, *, acto
     fmt = fmt or detect_format(filename, content_type, first_bytes(source))
     started = time.perf_counter()
     spool = await check_off_the_loop(source, fmt, interface_specs, interface)
+    if then is not None:
+        checked_rows = spool
+        try:
+            spool = await then(checked_rows)
+        finally:
+            checked_rows.close()
     checked = time.perf_counter()
     try:
         if db.is_sqlite:

@@ -42,6 +42,8 @@ class ItemRow(NamedTuple):
     gold_answer: str | None  # JSON text
     gold_explanation: str | None
     annotations: tuple[PriorRow, ...]
+    #: (data field, SHA-256) of each stored file the item names (``app.media.resolving``).
+    media: tuple[tuple[str, str], ...] = ()
 
 
 def item_row(record: ItemRecord) -> ItemRow:
@@ -75,10 +77,14 @@ class RecordSpool:
         return spool
 
     def add(self, record: ItemRecord) -> None:
-        self.pending.append(item_row(record))
+        self.add_row(item_row(record))
+
+    def add_row(self, row: ItemRow) -> None:
+        """A row already checked (a second pass over another spool, e.g. resolving media)."""
+        self.pending.append(row)
         self.rows += 1
-        self.gold += record.gold is not None
-        self.annotations += len(record.annotations)
+        self.gold += row.is_gold
+        self.annotations += len(row.annotations)
         if len(self.pending) >= CHUNK_ROWS:
             self._flush()
 

@@ -34,6 +34,7 @@ from app.db import Database
 from app.items.inserting import SerialisedJSON, ImportResult, count_into_batch, ensure_open, record_imported
 from app.items.models import ImportState, Item, ItemImport, ItemImportAnnotation, ItemImportRow
 from app.items.spool import AsyncChunks, ItemRow, RecordSpool
+from app.media.models import ItemImportMedia, ItemMedia
 from app.models_base import utcnow
 from app.prepared import Prepared
 from app.projects.models import Batch, Project
@@ -54,6 +55,8 @@ _STAGE_ROW = Prepared(ItemImportRow.__table__.insert().values(
     import_id=bindparam("import_id"), seq=bindparam("seq"), external_id=bindparam("external_id"),
     is_gold=bindparam("is_gold"), data=bindparam("data", type_=SerialisedJSON()),
     gold_answer=bindparam("gold_answer", type_=SerialisedJSON()), gold_explanation=bindparam("gold_explanation")))
+_STAGE_MEDIA = Prepared(ItemImportMedia.__table__.insert().values(
+    import_id=bindparam("import_id"), seq=bindparam("seq"), field=bindparam("field"), sha256=bindparam("sha256")))
 _STAGE_ANNOTATION = Prepared(ItemImportAnnotation.__table__.insert().values(
     import_id=bindparam("import_id"), seq=bindparam("seq"), position=bindparam("position"),
     annotator=bindparam("annotator"), answer=bindparam("answer", type_=SerialisedJSON()),
@@ -122,9 +125,11 @@ async def stage(db: Database, import_id: int, spool: RecordSpool) -> None:
 
 async def _stage_rows(db: Database, import_id: int, chunk: list[ItemRow], seq: int) -> int:
     """One staging transaction; the last sequence number it used."""
-    rows, answers = [], []
+    rows, answers, media = [], [], []
     for row in chunk:
         seq += 1
+        media.extend({"import_id": import_id, "seq": seq, "field": field, "sha256": sha256}
+                     for field, sha256 in row.media)
         rows.append({"import_id": import_id, "seq": seq, "external_id": row.external_id, "is_gold": row.is_gold,
                      "data": row.data, "gold_answer": row.gold_answer, "gold_explanation": row.gold_explanation})
         answers.extend({"import_id": import_id, "seq": seq, "position": position, "annotator": prior.annotator,
@@ -134,6 +139,8 @@ async def _stage_rows(db: Database, import_id: int, chunk: list[ItemRow], seq: i
         await _STAGE_ROW.run_many(session, rows)
         if answers:
             await _STAGE_ANNOTATION.run_many(session, answers)
+        if media:
+            await _STAGE_MEDIA.run_many(session, media)
         await _alive(session, import_id)
     return seq
 
@@ -182,6 +189,12 @@ async def publish_chunk(session: AsyncSession, import_id: int) -> ImportResult |
                literal(0), literal(ReviewStatus.none.value), literal("[]"), literal("[]"),
                func.coalesce(ItemImportAnnotation.created_at, literal(now, Annotation.created_at.type)))
         .where(staged_answers).order_by(ItemImportAnnotation.seq, ItemImportAnnotation.position)))
+    staged_media = and_(ItemImportMedia.import_id == import_id, ItemImportMedia.seq.between(low, high))
+    await session.execute(insert(ItemMedia).from_select(
+        ["item_id", "field", "sha256", "project_id"],
+        select(ItemImportMedia.seq + (last_id - low + 1), ItemImportMedia.field, ItemImportMedia.sha256,
+               literal(started.project_id)).where(staged_media)))
+    await session.execute(delete(ItemImportMedia).where(staged_media))
     production = (await session.execute(select(func.count()).where(staged, ~ItemImportRow.is_gold))).scalar_one()
     await count_into_batch(session, started.batch_id, production)
     await session.execute(delete(ItemImportAnnotation).where(staged_answers))
@@ -206,6 +219,7 @@ async def _discard(db: Database, import_id: int) -> None:
             high = (await session.execute(select(func.max(seqs.subquery().c.seq)))).scalar_one()
             if high is None:
                 await session.execute(delete(ItemImportAnnotation).where(ItemImportAnnotation.import_id == import_id))
+                await session.execute(delete(ItemImportMedia).where(ItemImportMedia.import_id == import_id))
                 await session.execute(delete(ItemImport).where(ItemImport.id == import_id))
                 return
             await session.execute(delete(ItemImportAnnotation).where(

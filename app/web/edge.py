@@ -43,7 +43,12 @@ def _largest(column) -> int:
 ID_MAXIMUM = {name: _largest(column) for name, column in PATH_ID_COLUMNS.items()}
 
 
-async def checked_input(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+#: A handler's ``opt`` flag: it streams its own multipart body (a zip of media may be gigabytes), whose
+#: parts are files it checks itself, so the guard must not read (and hold) the form first.
+STREAMS_FORM = "streams_form"
+
+
+async def checked_input(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """An app-wide guard: ids in range (404), storable text in the path, query and form (422)."""
     websocket = connection.scope["type"] == ScopeType.WEBSOCKET
     for name, value in connection.path_params.items():
@@ -53,7 +58,8 @@ async def checked_input(connection: ASGIConnection, _: BaseRouteHandler) -> None
             raise NotFound(f"no such {name.removesuffix('_id')}")
     texts = [(name, value) for name, value in connection.path_params.items() if isinstance(value, str)]
     texts += connection.query_params.multi_items()
-    if isinstance(connection, Request) and connection.content_type[0] in FORM_TYPES:
+    if isinstance(connection, Request) and connection.content_type[0] in FORM_TYPES \
+            and not handler.opt.get(STREAMS_FORM):
         form = await connection.form()  # parsed once and kept: the handler reads the same form
         texts += [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
     errors: dict[str, str] = {}
