@@ -39,7 +39,7 @@ import httpx
 import pytest
 
 from app.config import ROOT, normalise_database_url
-from tests.support import backend, free_port
+from tests.support import TLS, backend, free_port
 
 
 BIN = ROOT / ".venv" / "bin"
@@ -100,15 +100,16 @@ class Server:
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server {self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        with httpx.Client(timeout=1, verify=TLS) as probe:  # one client: each new one loads the CA file
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server {self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+                try:
+                    if probe.get(self.url + "/healthz").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
         raise RuntimeError(f"server {self.name} did not answer /healthz in {timeout}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
@@ -267,7 +268,7 @@ class Api:
 
     def __init__(self, base_url: str, token: str):
         self.http = httpx.Client(base_url=base_url + "/api/v1", headers={"Authorization": f"Bearer {token}"},
-                                 timeout=30)
+                                 timeout=30, verify=TLS)
 
     def ok(self, method: str, path: str, **kwargs) -> Any:
         response = self.http.request(method, path, **kwargs)

@@ -64,14 +64,15 @@ class Process:
                 [str(ROOT / ".venv" / "bin" / "inkwell"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the server exited:\n{self.tail()}"
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        with httpx.Client(timeout=1, verify=support.TLS) as probe:
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, f"the server exited:\n{self.tail()}"
+                try:
+                    if probe.get(self.url + "/healthz").status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
         raise AssertionError(f"the server did not answer /healthz in {STARTUP_SECONDS} s:\n{self.tail()}")
 
     def kill9(self) -> None:
