@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.integration.conftest import QUIET_QUALITY, SENTIMENT_INTERFACE, Api, qualify
+from tests.integration.conftest import QUIET_QUALITY, SENTIMENT_INTERFACE, Api, Browser, qualify
 from tests.seaweed_server import SeaweedServer
 from tests.support import ServerThread, backend, reset_database, test_settings
 
@@ -346,3 +346,93 @@ async def _media_items(settings, project_id: int) -> tuple[int, int]:
         media = (await session.execute(select(func.count()).where(ItemMedia.project_id == project_id))).scalar_one()
     await db.dispose()
     return items, media
+
+
+def mp4(frames: int = 25) -> bytes:
+    """One second of 64x48 video at 25 fps, made with PyAV."""
+    import av
+
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as file:
+        with av.open(file.name, "w") as container:
+            stream = container.add_stream("mpeg4", rate=25)
+            stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+            for i in range(frames):
+                frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 9, np.uint8), format="rgb24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        return open(file.name, "rb").read()
+
+
+SVG = ('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+       '<desc>{}</desc><script>alert(document.cookie)</script></svg>')
+
+
+async def test_video_is_measured_and_svg_is_only_ever_an_attachment(ops, person):
+    clip, drawing = mp4(), SVG.format(uuid.uuid4().hex).encode()
+    project, body = await launched_project(ops, [{"clip": "media:clip.mp4", "drawing": "media:drawing.svg"}],
+                                           {"clip.mp4": clip, "drawing.svg": drawing})
+    assert body["media"] == {"stored": 2, "deduplicated": 0}
+    _, alice = await person("contributor", project["id"])
+    data = (await alice.ok("POST", f"/projects/{project['id']}/next", status=200))["assignment"]["item"]["data"]
+    assert data["clip"]["type"] == "video/mp4" and (data["clip"]["width"], data["clip"]["height"]) == (64, 48)
+    assert abs(data["clip"]["duration_s"] - 1.0) < 0.05
+    assert data["drawing"]["type"] == "image/svg+xml"
+    served = await media_bytes(alice, sha_of(data["drawing"]))
+    assert served.status_code == 200 and served.content == drawing
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert served.headers["content-type"] == "image/svg+xml"
+    video = await media_bytes(alice, sha_of(data["clip"]), Range="bytes=0-1023")
+    assert video.status_code == 206 and video.content == clip[:1024]
+
+
+async def test_pages_fetch_media_with_the_session_cookie(ops, person, media_server):
+    picture = png(10)
+    project, _ = await launched_project(ops, [{"image": "media:p.png"}], {"p.png": picture})
+    alice_user, alice = await person("contributor", project["id"])
+    sha256 = sha_of((await alice.ok("POST", f"/projects/{project['id']}/next", status=200))["assignment"]["item"]["data"]["image"])
+    page = await Browser(media_server.url).login(alice_user["email"], "quiet-lantern-42")
+    try:
+        shown = await page.get(f"/media/{sha256}")
+        assert shown.status_code in (200, 307)
+        if shown.status_code == 200:
+            assert shown.content == picture
+        assert (await page.get(f"/api/v1/media/{sha256}")).status_code == 401  # the API takes bearer tokens only
+    finally:
+        await page.aclose()
+
+
+async def test_cli_imports_media_from_a_folder(ops, media_settings, tmp_path):
+    project, _ = await launched_project(ops)
+    folder = tmp_path / "clips"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "nested" / "a.png").write_bytes(png(11))
+    (folder / "tone.wav").write_bytes(wav())
+    items = tmp_path / "items.jsonl"
+    items.write_bytes(jsonl([{"image": "media:nested/a.png"}, {"audio": "media:tone.wav"}]))
+    done = await _cli(media_settings, "--project", str(project["id"]), "--batch", "cli", "--media", str(folder), str(items))
+    assert done.returncode == 0, done.stderr
+    assert "media: 2 files stored, 0 already there" in done.stdout and "imported 2 items" in done.stdout
+    assert await _media_items(media_settings, project["id"]) == (4, 2)
+
+    items.write_bytes(jsonl([{"image": "media:nested/a.png"}, {"image": "media:../escape.png"}]))
+    (tmp_path / "escape.png").write_bytes(png(12))
+    refused = await _cli(media_settings, "--project", str(project["id"]), "--media", str(folder), str(items))
+    assert refused.returncode == 1
+    assert "line 2 (../escape.png)" in refused.stderr and "nothing was imported" in refused.stderr
+    assert await _media_items(media_settings, project["id"]) == (4, 2)
+
+
+async def _cli(settings, *args: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "MEDIA_DIR": settings.media_dir,
+           "MEDIA_URL": settings.media_url or "", "MEDIA_S3_ENDPOINT": settings.media_s3_endpoint or "",
+           "MEDIA_S3_KEY": settings.media_s3_key or "", "MEDIA_S3_SECRET": settings.media_s3_secret or "",
+           "REDIS_URL": settings.redis_url or "", "SECRET_KEY": settings.secret_key}
+    inkwell = str(Path(sys.executable).parent / "inkwell")
+    return await asyncio.to_thread(subprocess.run, [inkwell, "import", *args], env=env, capture_output=True,
+                                   text=True, timeout=120)
