@@ -56,3 +56,15 @@ def sha256_of(reference: Any) -> str | None:
             and reference["media"].startswith(HASH_PREFIX):
         return reference["media"][len(HASH_PREFIX):]
     return None
+
+
+def page_url(reference: Any) -> str | None:
+    """Where a page's ``<img>``/``<audio>``/``<video>`` fetches a stored reference from (the app's
+    ``/media/<hash>``, which checks the viewer and may redirect to object storage), or the URL an
+    item named; None for anything that is no media reference."""
+    sha256 = sha256_of(reference)
+    if sha256 is not None:
+        return f"/media/{sha256}"
+    if isinstance(reference, dict) and isinstance(reference.get("media"), str) and is_url(reference["media"]):
+        return reference["media"]
+    return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 from app.items.parsing import MAX_REPORTED, ImportProblem, ImportRejected
@@ -40,9 +40,6 @@ class MediaProblem(ImportProblem):
 class MediaRejected(ImportRejected):
     """An import refused for its media: each problem with its line and the file it names."""
 
-    def __reduce__(self):
-        return (self.__class__, (self.problems, self.total, self.unit))
-
     def to_dict(self) -> dict:
         answer = super().to_dict()
         answer["problems"] = [{"line": p.line, "message": p.message, **({"file": p.file} if getattr(p, "file", "") else {})}
@@ -57,7 +54,6 @@ class Resolved:
     files: dict[str, MediaFile] = field(default_factory=dict)
     stored: int = 0
     deduplicated: int = 0
-    urls: int = 0
 
     def counts(self) -> dict[str, int]:
         return {"stored": self.stored, "deduplicated": self.deduplicated}
@@ -118,7 +114,6 @@ class MediaResolver:
                 reference = url_reference(target)
             except ValueError as exc:
                 return str(exc)
-            self.resolved.urls += 1
             return reference
         if target not in self.by_name:
             self.by_name[target] = self._store_file(target)
@@ -154,7 +149,7 @@ class MediaResolver:
                 width=measured.width, height=measured.height, duration_s=measured.duration_s,
                 sample_rate=measured.sample_rate)
         return file_reference(sha256=stored.sha256, name=name, content_type=media_type.content_type, size=stored.size,
-                              measured=measured.__dict__)
+                              measured=asdict(measured))
 
 
 def _copy_at_most(source: BinaryIO, target: BinaryIO, limit: int) -> None:
