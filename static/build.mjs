@@ -6,6 +6,9 @@ import { build } from "esbuild";
 const files = {
   "node_modules/htmx.org/dist/htmx.min.js": "static/vendor/htmx.min.js",
   "node_modules/htmx-ext-ws/dist/ws.js": "static/vendor/ws.js",
+  // Annotorious draws, moves and resizes the boxes and polygons (static/shapes.js drives it).
+  "node_modules/@annotorious/annotorious/dist/annotorious.js": "static/vendor/annotorious.js",
+  "node_modules/@annotorious/annotorious/dist/annotorious.css": "static/vendor/annotorious.css",
 };
 mkdirSync("static/vendor", { recursive: true });
 for (const [from, to] of Object.entries(files)) {
