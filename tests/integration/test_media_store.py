@@ -436,3 +436,33 @@ async def _cli(settings, *args: str):
     inkwell = str(Path(sys.executable).parent / "inkwell")
     return await asyncio.to_thread(subprocess.run, [inkwell, "import", *args], env=env, capture_output=True,
                                    text=True, timeout=120)
+
+
+async def test_each_item_references_the_file_its_own_data_names_across_many_chunks(ops, media_settings):
+    """600 items (several staging and publishing steps on SQLite, one transaction on PostgreSQL): the
+    recorded (item, field, file) rows agree with every item's own data."""
+    files = {f"f{i}.png": png(100 + i, size=(8, 8)) for i in range(3)}
+    lines = [{"n": n, "image": f"media:f{n % 3}.png", **({"second": f"media:f{(n + 1) % 3}.png"} if n % 2 else {})}
+             for n in range(600)]
+    project, body = await launched_project(ops, lines, files)
+    assert body["created"] == 600 and body["media"] == {"stored": 3, "deduplicated": 0}
+
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.items.models import Item
+    from app.media.models import ItemMedia
+
+    db = Database(media_settings.database_url)
+    async with db.transaction() as session:
+        items = dict((await session.execute(select(Item.id, Item.data).where(
+            Item.project_id == project["id"], Item.is_gold.is_(False)))).all())
+        references = (await session.execute(select(ItemMedia.item_id, ItemMedia.field, ItemMedia.sha256).where(
+            ItemMedia.project_id == project["id"]))).all()
+    await db.dispose()
+    assert len(references) == 600 + 300
+    expected = {hashlib.sha256(content).hexdigest(): name for name, content in files.items()}
+    for item_id, field, sha256 in references:
+        data = items[item_id]
+        assert data[field]["media"] == f"sha256:{sha256}"
+        assert expected[sha256] == f"f{(data['n'] + (field == 'second')) % 3}.png"
