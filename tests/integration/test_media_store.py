@@ -466,3 +466,19 @@ async def test_each_item_references_the_file_its_own_data_names_across_many_chun
         data = items[item_id]
         assert data[field]["media"] == f"sha256:{sha256}"
         assert expected[sha256] == f"f{(data['n'] + (field == 'second')) % 3}.png"
+
+
+async def test_csv_cells_name_files_too(ops, person):
+    picture = png(13)
+    project, _ = await launched_project(ops)
+    csv_text = b"external_id,caption,image\nc1,a picture,media:pics/p.png\n"
+    response = await ops.post(f"/projects/{project['id']}/items", params={"batch": "csv"}, files={
+        "items": ("items.csv", csv_text, "text/csv"), "media": ("media.zip", zipped({"pics/p.png": picture}), "application/zip")})
+    assert response.status_code == 201, response.text
+    assert response.json()["format"] == "csv" and response.json()["media"] == {"stored": 1, "deduplicated": 0}
+    _, alice = await person("contributor", project["id"])
+    first = (await alice.ok("POST", f"/projects/{project['id']}/next", status=200))["assignment"]
+    await alice.ok("POST", f"/assignments/{first['id']}/submit", status=201, json={"answer": {"sentiment": "pos"}})
+    data = (await alice.ok("POST", f"/projects/{project['id']}/next", status=200))["assignment"]["item"]["data"]
+    assert data["caption"] == "a picture" and data["image"]["name"] == "pics/p.png"
+    assert (await media_bytes(alice, sha_of(data["image"]))).content == picture
