@@ -482,3 +482,17 @@ async def test_csv_cells_name_files_too(ops, person):
     data = (await alice.ok("POST", f"/projects/{project['id']}/next", status=200))["assignment"]["item"]["data"]
     assert data["caption"] == "a picture" and data["image"]["name"] == "pics/p.png"
     assert (await media_bytes(alice, sha_of(data["image"]))).content == picture
+
+
+async def test_a_malformed_form_is_422_not_a_crash(ops):
+    project, _ = await launched_project(ops)
+    url = f"/projects/{project['id']}/items"
+    no_items = await ops.post(url, files={"media": ("media.zip", zipped({}), "application/zip")})
+    assert no_items.status_code == 422 and "items" in no_items.json()["errors"]
+    stray = await ops.post(url, files={"items": ("i.jsonl", b'{"a": 1}\n', "application/x-ndjson"),
+                                       "extra": ("x.bin", b"x", "application/octet-stream")})
+    assert stray.status_code == 422 and "extra" in stray.json()["errors"]
+    garbage = await ops.post(url, content=b"--nope\r\nnot a form", headers={"content-type": "multipart/form-data; boundary=b0"})
+    assert garbage.status_code == 422
+    unbounded = await ops.post(url, content=b"x", headers={"content-type": "multipart/form-data"})
+    assert unbounded.status_code == 422
