@@ -22,6 +22,11 @@ from pygments.util import ClassNotFound
 
 #: Longer code is shown escaped but not highlighted: tokenising megabytes would stall the page.
 HIGHLIGHT_LIMIT = 200_000
+#: Rendered texts kept per process: the same item is shown again and again (a reload, the fix after
+#: a rejection, each review level), and a 20k-character response takes ~6 ms to render.
+RENDERED_KEPT = 64
+#: Longer texts are rendered each time rather than kept (at most ~60 MB for 64 of the longest kept).
+KEEP_BELOW = 256_000
 _LANGUAGE = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")
 #: Token spans only; the caller wraps them (class names like "k", "s2", "c1": see static/display.css).
 _FORMATTER = HtmlFormatter(nowrap=True, noclasses=False)
@@ -47,7 +52,13 @@ def highlighted_tokens(code: str, language: str | None) -> Markup:
     """The code as escaped HTML with token classes (no wrapper element)."""
     if len(code) > HIGHLIGHT_LIMIT:
         return Markup(escape(code))
-    return Markup(pygments_highlight(code, _lexer(language), _FORMATTER))
+    return Markup(_highlighted(code, language) if len(code) < KEEP_BELOW else
+                  pygments_highlight(code, _lexer(language), _FORMATTER))
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _highlighted(code: str, language: str | None) -> str:
+    return pygments_highlight(code, _lexer(language), _FORMATTER)
 
 
 def highlight(code: str | None, language: str | None = None) -> Markup:
@@ -68,4 +79,10 @@ _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "highligh
 
 def rich_markdown(source: str | None) -> Markup:
     """Markdown as safe HTML with fenced code highlighted."""
-    return Markup(_renderer.render(source or ""))
+    source = source or ""
+    return Markup(_rendered(source) if len(source) < KEEP_BELOW else _renderer.render(source))
+
+
+@lru_cache(maxsize=RENDERED_KEPT)
+def _rendered(source: str) -> str:
+    return _renderer.render(source)
