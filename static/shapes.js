@@ -7,7 +7,8 @@
 // label's key labels it. No styles option is given to Annotorious: it would write style
 // attributes, which the Content-Security-Policy refuses; the CSS file styles the shapes.
 (() => {
-  const round = (v) => Math.round(v * 100) / 100;
+  // Shapes snap to whole image pixels (the server takes hundredths, for programs that send them).
+  const round = (v) => Math.round(v);
   const clamp = (v, low, high) => Math.min(Math.max(v, low), high);
 
   class ShapeWidget {
@@ -79,7 +80,7 @@
       return body ? body.value : this.label;
     }
 
-    // An annotation as an answer shape, kept inside the image and rounded to hundredths of a pixel.
+    // An annotation as an answer shape, kept inside the image, in whole pixels.
     toShape(a) {
       const g = a.target.selector.geometry;
       if (this.kind === "polygon") {
