@@ -44,7 +44,7 @@ async def media_file(request: Request, sha256: str) -> Response:
     url = await asyncio.to_thread(store.browser_url, sha256)
     if url is not None:
         return Redirect(url, status_code=307, headers={**headers, "Cache-Control": "no-store"})
-    headers["Cache-Control"] = "private, max-age=3600"
+    headers["Cache-Control"] = "private, max-age=300"  # as long as a presigned URL: access can end (a lease does)
     try:
         wanted = byte_range(request.headers.get("range"), file.size)
     except Unsatisfiable:
