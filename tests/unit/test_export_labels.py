@@ -69,3 +69,14 @@ def test_claims_that_overlap_too_little_are_different_claims_and_a_verdict_tie_i
 
 def test_categorical_fields_leave_their_label_to_the_vote():
     assert CHOICE.export_label(["pos", "pos"]) is None
+
+
+def test_an_adjudication_is_exported_in_the_shape_of_an_aggregated_label():
+    from app.export.service import _adjudicated
+
+    decided = {"quality": graded(4, 5), "facts": {"claims": [claim(0, 10, "supported")]}, "sentiment": "pos"}
+    label = _adjudicated(FIELDS, decided)
+    assert label["quality"] == RUBRIC.export_label([graded(4, 5)])[0]
+    assert label["facts"]["claims"] == [{"start": 0, "end": 10, "verdict": "supported", "severity": None,
+                                         "votes": {"supported": 1}, "answers": 1, "agreement": 1.0}]
+    assert label["sentiment"] == "pos"  # a categorical field: the specialist's value as it is
