@@ -40,7 +40,8 @@ def test_settings(**overrides) -> Settings:
     # (test_sign_in_limits.py) run a server with the real limits.
     values = dict(database_url=normalise_database_url(database_url), redis_url=redis_url,
                   secret_key="test-secret-key-for-inkwell-tests", secure_cookies=False, lease_seconds=900,
-                  sign_in_limit_account="1000/minute", sign_in_limit_address="10000/minute")
+                  sign_in_limit_account="1000/minute", sign_in_limit_address="10000/minute",
+                  media_dir=tempfile.mkdtemp(prefix="inkwell-test-media-"))  # never the checkout's ./media
     values.update(overrides)
     return Settings(**values)
 
