@@ -36,6 +36,8 @@
       this.height = this.image.naturalHeight;
       this.anno = Annotorious.createImageAnnotator(this.image, {
         drawingEnabled: !this.disabled, userSelectAction: this.disabled ? "NONE" : "EDIT",
+        // A polygon is drawn point by point with clicks (in "drag" mode Annotorious ignores them).
+        drawingMode: this.kind === "polygon" ? "click" : "drag",
       });
       this.anno.setDrawingTool(this.kind === "polygon" ? "polygon" : "rectangle");
       this.load();

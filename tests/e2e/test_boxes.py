@@ -123,3 +123,61 @@ def test_a_contributor_draws_moves_and_deletes_boxes(sign_in, new_user, api_as, 
                                                        params={"aggregate": "none"}).text.splitlines()]
     answers = [a["answer"] for line in lines if not line["gold"] for a in line["annotations"]]
     assert answers == [{"boxes": [{"label": "car", "x": 30, "y": 12, "w": 51, "h": 30}]}]
+
+
+def test_a_contributor_outlines_a_polygon_and_adds_one_from_the_keyboard(sign_in, new_user, api_as, ops):
+    interface = [INTERFACE[0], {"name": "outline", "type": "polygon", "target": "photo", "labels": ["lake", "field"]}]
+    gold = {"outline": [{"label": "lake", "points": [[10, 10], [60, 10], [35, 50]]}]}
+    project = ops.ok("POST", "/projects", json={
+        "name": "E2E polygons", "purpose": "Outline the lakes", "guidelines": "# Outlines", "overlap": 1,
+        "interface": interface, "quality": {"benchmark": {"size": 1, "pass_threshold": 0.5},
+                                            "linters": [{"type": "too_fast", "seconds": 0.001, "severity": "warning"}]}})
+    pid = project["id"]
+    import_with_images(ops, pid, [{"data": {"image": "media:g.png"}, "gold": gold}], {"g.png": picture("white")}, "gold")
+    import_with_images(ops, pid, [{"image": "media:map.png"}], {"map.png": picture((20, 160, 60))}, "work")
+    ops.ok("POST", f"/projects/{pid}/launch")
+    person = new_user("contributor", project)
+    api = api_as(person)
+    lease = api.ok("POST", f"/projects/{pid}/next")["assignment"]
+    api.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": gold})
+
+    page = sign_in(person)
+    page.goto(f"/projects/{pid}/work")
+    task = page.locator("#task")
+    image = task.locator("img[data-image='photo']")
+    expect(task.locator(".a9s-annotationlayer")).to_have_count(1)
+    rows = task.locator("fieldset[data-field='outline'] [data-shape-list] li")
+    box = image.bounding_box()
+    scale = box["width"] / WIDTH
+
+    def at(x, y):
+        return box["x"] + x * scale, box["y"] + y * scale
+
+    # a triangle by clicks, closed on its first point
+    for point in ((20, 20), (80, 20), (50, 70)):
+        page.mouse.click(*at(*point))
+        page.wait_for_timeout(100)
+    page.mouse.click(*at(20, 20))
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("lake 3 points from (20, 20)")
+
+    # a square from the keyboard: 2 (field), n, then 5 px left with Ctrl and 1 up
+    page.mouse.click(*at(190, 95))
+    task.locator("[data-image-frame]").focus()
+    page.keyboard.press("2")
+    page.keyboard.press("n")
+    expect(rows).to_have_count(2)
+    page.keyboard.press("Control+ArrowLeft")
+    page.keyboard.press("ArrowUp")
+    task.get_by_role("button", name="Submit").click()
+    expect(task.locator("img[data-image='photo']")).to_have_count(0)
+
+    lines = [json.loads(line) for line in ops.http.get(f"/projects/{pid}/export",
+                                                       params={"aggregate": "none"}).text.splitlines()]
+    (answer,) = [a["answer"] for line in lines if not line["gold"] for a in line["annotations"]]
+    outlines = {shape["label"]: shape["points"] for shape in answer["outline"]}
+    assert outlines["lake"] == [[20, 20], [80, 20], [50, 70]]
+    # the square: a fifth of the image's short side (20 px), centred in the visible image, then moved
+    (x0, y0), side = outlines["field"][0], 20
+    assert outlines["field"] == [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side]]
+    assert (x0, y0) == (WIDTH / 2 - side / 2 - 10, HEIGHT / 2 - side / 2 - 1)
