@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Mapping
 
 from components.base import ConfigError
@@ -40,11 +41,17 @@ def resolve_binding(binding: Any, item_data: Mapping[str, Any]) -> Any:
     if not (isinstance(binding, str) and binding.startswith("$")):
         return binding
     value: Any = item_data
-    for key in binding[1:].split("."):
-        if not isinstance(value, Mapping) or key not in value:
+    for key in _path(binding):
+        # JSON objects are dicts: the exact check first (training exports resolve every item).
+        if not (type(value) is dict or isinstance(value, Mapping)) or key not in value:
             return None
         value = value[key]
     return value
+
+
+@lru_cache(maxsize=1024)
+def _path(binding: str) -> tuple[str, ...]:
+    return tuple(binding[1:].split("."))
 
 
 def choice_setting(config: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:

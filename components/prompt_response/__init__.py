@@ -20,15 +20,15 @@ class PromptResponse(DisplayPart):
 
     def resolve(self, item_data: Mapping[str, Any], assignment_id: int | None = None) -> dict[str, str | None]:
         """``{prompt, response}``: a chat's last user turn counts as the prompt."""
+        return {"prompt": self.as_prompt(item_data), "response": as_text(resolve_binding(self.response, item_data))}
+
+    def as_prompt(self, item_data: Mapping[str, Any]) -> str | None:
+        """The prompt (a chat's last user turn), for training exports."""
         prompt = self.raw(item_data)
         if isinstance(prompt, list):  # a conversation: its last user turn
             users = [t.get("content") for t in prompt if isinstance(t, Mapping) and t.get("role") == "user"]
             prompt = users[-1] if users else None
-        return {"prompt": as_text(prompt), "response": as_text(resolve_binding(self.response, item_data))}
-
-    def as_prompt(self, item_data: Mapping[str, Any]) -> str | None:
-        """The prompt (a chat's last user turn), for training exports."""
-        return self.resolve(item_data)["prompt"]
+        return as_text(prompt)
 
     def text_of(self, shown: Mapping[str, Any]) -> str:
         """The text answers are marked on (spans and claims on a response)."""
