@@ -232,6 +232,11 @@
       for (const button of this.root.querySelectorAll(".shape-label")) {
         button.setAttribute("aria-checked", String(button.dataset.label === this.label));
       }
+      // The list is drawn anew: a button that had the focus gives it to its successor, so the keys
+      // keep working on the shape just selected from the list.
+      const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+      const refocus = focused && (focused.dataset.select ? `[data-select="${CSS.escape(focused.dataset.select)}"]`
+        : focused.dataset.remove ? "[data-remove]" : null);
       this.list.replaceChildren(...annotations.map((a, index) => {
         const shape = this.toShape(a);
         const item = document.createElement("li");
@@ -254,6 +259,10 @@
         item.append(tag, " ", where, " ", select, " ", remove);
         return item;
       }));
+      if (focused) {
+        const successor = refocus && this.list.querySelector(refocus);
+        (successor || this.root).focus();
+      }
     }
   }
 

@@ -181,3 +181,40 @@ def test_a_contributor_outlines_a_polygon_and_adds_one_from_the_keyboard(sign_in
     (x0, y0), side = outlines["field"][0], 20
     assert outlines["field"] == [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side]]
     assert (x0, y0) == (WIDTH / 2 - side / 2 - 10, HEIGHT / 2 - side / 2 - 1)
+
+
+def test_a_reviewer_moves_a_box_and_approves_the_edit(sign_in, new_user, api_as, ops):
+    project = ops.ok("POST", "/projects", json={
+        "name": "E2E box review", "purpose": "Box the cars", "guidelines": "# Boxes", "overlap": 1,
+        "interface": INTERFACE, "review": {"stages": [{"name": "Check", "level": 1, "share": 1.0}]},
+        "quality": {"benchmark": {"size": 1, "pass_threshold": 0.5},
+                    "linters": [{"type": "too_fast", "seconds": 0.001, "severity": "warning"}]}})
+    pid = project["id"]
+    import_with_images(ops, pid, [{"data": {"image": "media:g.png"}, "gold": GOLD}], {"g.png": picture("black")}, "gold")
+    import_with_images(ops, pid, [{"image": "media:cars.png"}], {"cars.png": picture((200, 30, 30))}, "work")
+    ops.ok("POST", f"/projects/{pid}/launch")
+    contributor = api_as(new_user("contributor", project))
+    for answer in (GOLD, {"boxes": [{"label": "car", "x": 40, "y": 20, "w": 30, "h": 20}]}):
+        lease = contributor.ok("POST", f"/projects/{pid}/next")["assignment"]
+        contributor.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": answer})
+    reviewer = new_user("reviewer", project)
+    task = api_as(reviewer).ok("POST", f"/projects/{pid}/reviews/next")["review"]
+
+    page = sign_in(reviewer)
+    page.goto(f"/projects/{pid}/review/{task['id']}")
+    field = page.locator("fieldset[data-field='boxes']")
+    rows = field.locator("[data-shape-list] li")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("car (40, 20) 30×20 px")
+    field.get_by_role("button", name="Select box 1").click()
+    page.keyboard.press("Control+ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    expect(rows.nth(0)).to_contain_text("car (50, 20) 30×21 px")
+    page.get_by_role("button", name="Save edits & approve").click()
+    page.wait_for_load_state("networkidle")
+
+    lines = [json.loads(line) for line in ops.http.get(f"/projects/{pid}/export",
+                                                       params={"aggregate": "none"}).text.splitlines()]
+    (reviewed,) = [a for line in lines if not line["gold"] for a in line["annotations"]]
+    assert reviewed["answer"]["boxes"] == [{"label": "car", "x": 40, "y": 20, "w": 30, "h": 20}]
+    assert reviewed["reviewed_answer"]["boxes"] == [{"label": "car", "x": 50, "y": 20, "w": 30, "h": 21}]
