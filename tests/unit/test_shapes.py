@@ -162,3 +162,22 @@ def test_fields_are_shared_lists_for_co_editing_and_export_as_stored():
     assert field.coedit == "list" and field.export(GOLD) == GOLD
     assert field.parse_form(['[{"label": "cat"}]']) == [{"label": "cat"}]
     assert field.parse_form(["{not json"]) == "{not json" and field.parse_form([""]) is None
+
+
+def test_agreement_and_per_item_agreement_run_on_the_box_distance():
+    from app.agreement.routing import compared_measures, item_agreement
+    from app.agreement.statistics import field_agreement
+
+    built = interface()
+    field = built.by_name["boxes"]
+    (measure,) = compared_measures(built)
+    # Two annotators on three images: identical on two, a 2 px shift (IoU 2/3) of one box on the third.
+    shifted = [box("cat", 2, 0), box("dog", 20, 20)]
+    triples = [(1, "a", GOLD), (1, "b", list(GOLD)), (2, "a", [box("dog", 40, 40)]), (2, "b", [box("dog", 40, 40)]),
+               (3, "a", GOLD), (3, "b", shifted)]
+    result = field_agreement(triples, field.level, distance=measure.distance)
+    # By hand: D_o = (1/6)·(2 · 1/6) = 1/18; D_e over the 30 ordered pairs of the 6 values (GOLD x3,
+    # the far dog x2, the shifted one): 12 pairs at 1 (GOLD-dog), 6 at 1/6 (GOLD-shifted), 4 at 1
+    # (dog-shifted) = 17/30; alpha = 1 - (1/18) / (17/30) = 1 - 5/51.
+    assert result["krippendorff_alpha"] == pytest.approx(1 - 5 / 51)
+    assert item_agreement([{"boxes": GOLD}, {"boxes": shifted}], [measure]) == pytest.approx(5 / 6)
