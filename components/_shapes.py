@@ -29,7 +29,7 @@ import numpy as np
 from components import _spans
 from components._checks import config_int, first_entered, is_number, plural, show
 from components._span_labels import SpanLabels
-from components.base import AnswerContext, AnswerError, Component, LintRule, Measure
+from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule, Measure
 
 DEFAULT_MIN_SIZE = 1
 
@@ -67,6 +67,16 @@ class ShapeField(Component):
         self.min_size = config_int(config, "min_size", default=DEFAULT_MIN_SIZE, minimum=0)
         self.min_shapes, self.max_shapes = _spans.config_count_range(config, self.count_setting)
         self.iou_threshold = _spans.config_threshold(config)
+
+    def check_in(self, interface: Any) -> None:
+        """Also: one shape field per image part (the drawing layer of an image is one field's)."""
+        super().check_in(interface)
+        for other in interface.components:
+            if other is self:
+                return
+            if isinstance(other, ShapeField) and other.target == self.target:
+                raise ConfigError(f"the {other.type} field {other.name!r} already draws on {self.target!r}; "
+                                  "one box or polygon field per image part")
 
     @property
     def count_setting(self) -> str:

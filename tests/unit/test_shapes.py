@@ -67,6 +67,9 @@ def test_config_round_trips_and_wrong_settings_are_refused():
                               ({"colour": "red"}, "unknown setting for a bbox field: colour")):
         with pytest.raises(ConfigError, match=wording):
             interface(**settings)
+    with pytest.raises(ConfigError, match="the bbox field 'boxes' already draws on 'photo'; one box or polygon"):
+        Interface.from_specs([*interface().to_specs(),
+                              {"name": "outline", "type": "polygon", "target": "photo", "labels": ["cat"]}])
     with pytest.raises(ConfigError, match="target 'photo' is a text part; a polygon field needs image"):
         Interface.from_specs([{"name": "photo", "type": "text", "value": "$t"},
                               {"name": "p", "type": "polygon", "target": "photo", "labels": ["cat"]}])
