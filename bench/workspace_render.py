@@ -207,7 +207,7 @@ class InProcess:
         from app.accounts.models import User
         from app.models_base import utcnow
         from app.projects.service import current_guidelines, get_project
-        from app.quality.standings import own_standing
+        from app.quality.standings import live_standing
         from app.work import service
         from app.work.pages import _task_context
 
@@ -216,7 +216,7 @@ class InProcess:
             project = await get_project(session, project_id)
             guidelines = await current_guidelines(session, project)
             lease = await service.current_lease(session, project_id, user_id, utcnow())
-            me = await own_standing(session, project, user_id)
+            me = await live_standing(session, project_id, user_id)
         assert lease is not None
         return {"user": user, "guidelines": guidelines, "me": me, **_task_context(project, lease)}
 

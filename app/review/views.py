@@ -6,15 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.pseudonym import pseudonym
 from app.models_base import iso
+from app.prepared import Prepared
 from app.quality.models import Standing
 from app.review import config as review_config
-from app.review.models import ReviewTask
-from app.review.service import ReviewLease, review_history
+from app.review.models import ReviewState, ReviewTask
+from app.review.service import ReviewLease
+
+#: The contributor's numbers a reviewer sees: one indexed row, only the columns shown.
+_TRACK_RECORD = Prepared(select(Standing.state, Standing.tasks_done, Standing.warnings, Standing.gold_accuracy,
+                                Standing.accepted, Standing.rejected)
+                         .where(Standing.project_id == bindparam("project_id"), Standing.user_id == bindparam("user_id")))
+#: Every decision on every answer to the item, oldest first (what ``decision_json`` shows, no more).
+_HISTORY = Prepared(select(ReviewTask.id, ReviewTask.stage_index, ReviewTask.stage_name, ReviewTask.level,
+                           ReviewTask.decision, ReviewTask.comment, ReviewTask.tags, ReviewTask.diff,
+                           ReviewTask.answer_before, ReviewTask.answer_after, ReviewTask.decided_at,
+                           ReviewTask.audit_agrees)
+                    .where(ReviewTask.item_id == bindparam("item_id"), ReviewTask.state == ReviewState.decided)
+                    .order_by(ReviewTask.id))
 
 
 def acceptance_rate(accepted: int, rejected: int) -> float | None:
@@ -25,8 +38,7 @@ async def track_record(session: AsyncSession, project_id: int, user_id: int | No
     """The contributor as a reviewer may know them: a stable pseudonym and their numbers."""
     if user_id is None:
         return {"pseudonym": "Imported answer"}
-    standing = (await session.execute(select(Standing).where(Standing.project_id == project_id,
-                                                             Standing.user_id == user_id))).scalar_one_or_none()
+    standing = await _TRACK_RECORD.first(session, project_id=project_id, user_id=user_id)
     record: dict[str, Any] = {"pseudonym": pseudonym(secret, project_id, user_id)}
     if standing is not None:
         record |= {"standing": standing.state, "tasks_done": standing.tasks_done, "warnings": standing.warnings,
@@ -36,6 +48,7 @@ async def track_record(session: AsyncSession, project_id: int, user_id: int | No
 
 
 def decision_json(task: ReviewTask) -> dict[str, Any]:
+    """A decision as the API and the history show it (``task``: the row, or a ``_HISTORY`` row)."""
     return {"id": task.id, "stage": {"index": task.stage_index, "name": task.stage_name, "level": task.level},
             "decision": task.decision, "comment": task.comment, "tags": task.tags, "diff": task.diff,
             "answer_before": task.answer_before, "answer_after": task.answer_after,
@@ -44,7 +57,7 @@ def decision_json(task: ReviewTask) -> dict[str, Any]:
 
 async def review_json(session: AsyncSession, lease: ReviewLease, project, secret: str) -> dict[str, Any]:
     task, item, annotation = lease.task, lease.item, lease.annotation
-    history = [decision_json(t) for t in await review_history(session, item.id) if t.id != task.id]
+    history = [decision_json(t) for t in await _HISTORY.all(session, item_id=item.id) if t.id != task.id]
     return {
         "id": task.id, "state": task.state, "expires_at": iso(task.expires_at),
         "stage": {"index": task.stage_index, "name": task.stage_name, "level": task.level},

@@ -12,7 +12,7 @@ from app.accounts import service as accounts
 from app.errors import Conflict, Forbidden, Invalid
 from app.escalations.service import guidelines_to_acknowledge
 from app.models_base import utcnow
-from app.quality.standings import own_standing
+from app.quality.standings import live_standing
 from app.projects.service import current_guidelines, get_project, interface_of
 from app.web.requests import database
 from app.work import service
@@ -63,7 +63,7 @@ class WorkPages(Controller):
             await accounts.require_role(session, request.user, project_id, *WORKER_ROLES)
             guidelines = await current_guidelines(session, project)
             lease = await service.current_lease(session, project_id, request.user.id, utcnow())
-            me = await own_standing(session, project, request.user.id)
+            me = await live_standing(session, project_id, request.user.id)  # the banner and inbox
         return Template("work/workspace.html", context={
             "user": request.user, "guidelines": guidelines, "me": me, **_task_context(project, lease)})
 

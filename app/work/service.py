@@ -37,6 +37,7 @@ from app.quality import config as quality_config
 from app.quality import gold_supply
 from app.quality import service as quality
 from app.review import service as review
+from app.review.models import ReviewTask
 from app.work.models import (ANNOTATE, BENCHMARK, BUCKET_SHARDS, FIX, GOLD, RECALIBRATION, Annotation, Assignment,
                               AssignmentState, ReviewStatus, ThroughputBucket)
 
@@ -79,9 +80,15 @@ def _held(project_id) -> tuple:
             Assignment.state == AssignmentState.leased, Assignment.expires_at > bindparam("now"))
 
 
+#: The caller's lease with its item and, for a fix (its slot names the review decision that returned
+#: the answer), that decision: one round trip for the workspace and a held "next".
 _CURRENT_LEASE = Prepared(
-    select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.slot, Assignment.expires_at, Item.data)
-    .join(Item, Item.id == Assignment.item_id).where(*_held(bindparam("project_id"))).order_by(Assignment.id).limit(1))
+    select(Assignment.id, Assignment.item_id, Assignment.stage, Assignment.expires_at, Item.data,
+           ReviewTask.id.label("decision_id"), ReviewTask.comment, ReviewTask.tags, ReviewTask.answer_before,
+           ReviewTask.stage_name, ReviewTask.decided_at)
+    .join(Item, Item.id == Assignment.item_id)
+    .outerjoin(ReviewTask, (ReviewTask.id == Assignment.slot) & (Assignment.stage == FIX))
+    .where(*_held(bindparam("project_id"))).order_by(Assignment.id).limit(1))
 
 #: Everything "next" must know besides the standing, in one round trip: the project, the caller's
 #: membership, whether they already hold a lease, and whether any lease in the project ran out.
@@ -199,17 +206,11 @@ async def current_lease(session: AsyncSession, project_id: int, user_id: int, no
     row = await _CURRENT_LEASE.first(session, user_id=user_id, project_id=project_id, now=now)
     if row is None:
         return None
-    returned = await _returned(session, row.slot) if row.stage == FIX else None
+    # What the contributor needs to fix a returned answer: the reviewer's comment, tags, the answer as given.
+    returned = None if row.decision_id is None else {
+        "comment": row.comment, "tags": row.tags, "answer": row.answer_before, "stage": row.stage_name,
+        "decided_at": row.decided_at}
     return Lease(LeasedTask(row.id, project_id, row.item_id, row.stage, row.expires_at, returned), row.data)
-
-
-async def _returned(session: AsyncSession, fix_slot: int) -> dict[str, Any] | None:
-    """What the contributor needs to fix a returned answer (the slot names the decision)."""
-    decision = await review.fix_context(session, fix_slot)
-    if decision is None:
-        return None
-    return {"comment": decision.comment, "tags": decision.tags, "answer": decision.answer_before,
-            "stage": decision.stage_name, "decided_at": decision.decided_at}
 
 
 async def next_lease(session: AsyncSession, project_id: int, user: User, now: datetime | None = None) -> Lease | None:
