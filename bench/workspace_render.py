@@ -224,13 +224,13 @@ class InProcess:
         from app.accounts.models import User
         from app.projects.service import get_project, interface_of
         from app.review import service
-        from app.review.views import review_json
+        from app.review.views import review_json, shown_lease
 
         async with self.db.transaction() as session:
             user = await session.get(User, user_id)
             project = await get_project(session, project_id)
             task = await service.review_task(session, review_id)
-            lease = await service.lease_of(session, task)
+            lease = await shown_lease(session, task)
             review = await review_json(session, lease, project, SECRET_KEY)
         return {"user": user, "project": project, "review": review, "interface": interface_of(project),
                 "answer": review["answer"], "comment": "", "chosen_tags": [], "errors": {}, "open_to_me": True,

@@ -17,7 +17,7 @@ from app.projects.service import get_project, interface_of, update_project
 from app.review import config as review_config
 from app.review import metrics, service
 from app.review.models import ReviewState
-from app.review.views import review_json
+from app.review.views import review_json, shown_lease
 from app.web.requests import database
 
 
@@ -156,7 +156,7 @@ class ReviewPages(Controller):
             coediting = await coedit.may_coedit(session, task, request.user)  # app/coedit: joins as a co-editor
             if task.reviewer_id != request.user.id and request.user.is_ops is False and not coediting:
                 raise Forbidden("this review is leased to someone else")
-            lease = await service.lease_of(session, task)
+            lease = await shown_lease(session, task)
             review = await review_json(session, lease, project, secret)
         values = values or {}
         open_to_me = task.state == ReviewState.leased and task.reviewer_id == request.user.id \

@@ -4,18 +4,21 @@ API and the review page so both show the same facts."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.pseudonym import pseudonym
+from app.items.models import Item
 from app.models_base import iso
 from app.prepared import Prepared
 from app.quality.models import Standing
 from app.review import config as review_config
 from app.review.models import ReviewState, ReviewTask
 from app.review.service import ReviewLease
+from app.work.models import Annotation
 
 #: The contributor's numbers a reviewer sees: one indexed row, only the columns shown.
 _TRACK_RECORD = Prepared(select(Standing.state, Standing.tasks_done, Standing.warnings, Standing.gold_accuracy,
@@ -28,6 +31,25 @@ _HISTORY = Prepared(select(ReviewTask.id, ReviewTask.stage_index, ReviewTask.sta
                            ReviewTask.audit_agrees)
                     .where(ReviewTask.item_id == bindparam("item_id"), ReviewTask.state == ReviewState.decided)
                     .order_by(ReviewTask.id))
+
+#: The answer under review with its item, only what ``review_json`` shows: one round trip, not two
+#: ORM loads (the item's gold columns and the answer's bookkeeping are not shown).
+_SHOWN = Prepared(select(Item.id.label("item_id"), Item.external_id, Item.data, Item.is_gold,
+                         Annotation.id, Annotation.assignment_id, Annotation.user_id, Annotation.answer,
+                         Annotation.reviewed_answer, Annotation.lint, Annotation.time_on_task_ms,
+                         Annotation.guideline_version, Annotation.revises_id)
+                  .join(Item, Item.id == Annotation.item_id).where(Annotation.id == bindparam("annotation_id")))
+ShownItem = namedtuple("ShownItem", "id external_id data is_gold")
+ShownAnswer = namedtuple("ShownAnswer", "id assignment_id user_id answer reviewed_answer lint time_on_task_ms "
+                                        "guideline_version revises_id")
+
+
+async def shown_lease(session: AsyncSession, task: ReviewTask) -> ReviewLease:
+    """The task with the item and answer as ``review_json`` shows them (``service.lease_of`` loads
+    both rows whole): what the review page reads on every open."""
+    row = await _SHOWN.first(session, annotation_id=task.annotation_id)
+    return ReviewLease(task, ShownItem(row.item_id, row.external_id, row.data, row.is_gold),
+                       ShownAnswer(*row[4:]))
 
 
 def acceptance_rate(accepted: int, rejected: int) -> float | None:
