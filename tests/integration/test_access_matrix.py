@@ -229,6 +229,10 @@ RULES: dict[str, Rule] = {
     "POST /api/v1/users/{user_id:int}/reactivate": rule({OPS}, EVERYONE - {CONTRIBUTOR}, late=8),
     "POST /users/{user_id:int}/reactivate": rule({OPS}, EVERYONE - {CONTRIBUTOR}, late=8),
     "POST /account/sessions/end": rule(SIGNED_IN, also_ok=(303,), callers={ANON, CONTRIBUTOR}, late=9),
+    # A file no item of the world names: refused to everyone, with the 404 of a file that is not there
+    # (who is served a named file: test_media_store.py).
+    "GET /api/v1/media/{sha256:str}": rule(set()),
+    "GET /media/{sha256:str}": rule(set()),
 }
 
 
@@ -388,7 +392,7 @@ async def world(server, settings):
 # -- calling a route ---------------------------------------------------------------------------------
 
 PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
-FIXED = {"file_path": "app.css", "path": "nothing-here", "token_id": "987654321"}
+FIXED = {"file_path": "app.css", "path": "nothing-here", "token_id": "987654321", "sha256": "0" * 64}
 INLINE = [(re.compile(p, re.IGNORECASE), what) for p, what in (
     (r"<script(?![^>]*\bsrc=)[^>]*>", "an inline <script>"),
     (r"<[a-z][^>]*\sstyle\s*=", "a style= attribute"),
