@@ -206,15 +206,15 @@ class InProcess:
     async def workspace_context(self, project_id: int, user_id: int) -> dict[str, Any]:
         from app.accounts.models import User
         from app.models_base import utcnow
-        from app.projects.service import current_guidelines, get_project
+        from app.projects.service import get_project
         from app.quality.standings import live_standing
         from app.work import service
-        from app.work.pages import _task_context
+        from app.work.pages import _guidelines, _task_context
 
         async with self.db.transaction() as session:
             user = await session.get(User, user_id)
             project = await get_project(session, project_id)
-            guidelines = await current_guidelines(session, project)
+            guidelines = await _guidelines(session, project)
             lease = await service.current_lease(session, project_id, user_id, utcnow())
             me = await live_standing(session, project_id, user_id)
         assert lease is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -14,11 +15,34 @@ from app.escalations.service import guidelines_to_acknowledge
 from app.models_base import utcnow
 from app.quality.standings import live_standing
 from app.projects.service import current_guidelines, get_project, interface_of
+from app.web.markdown import render_markdown
 from app.web.requests import database
 from app.work import service
 from app.work.service import WORKER_ROLES, Lease
 
 TASK = "work/_task.html"
+GUIDELINES_KEPT = 64
+
+#: Rendered guidelines per (project, its creation, version): a version is immutable (a change is a new
+#: version), so the workspace reads and renders it once per process, not on every task.
+_guidelines_shown: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+
+
+async def _guidelines(session, project) -> dict[str, Any] | None:
+    """The current guidelines as the workspace shows them: their version and the rendered body."""
+    if not project.guideline_version:
+        return None
+    key = (project.id, project.created_at, project.guideline_version)
+    shown = _guidelines_shown.get(key)
+    if shown is None:
+        version = await current_guidelines(session, project)
+        shown = {"version": version.version, "html": render_markdown(version.body)}
+        _guidelines_shown[key] = shown
+        while len(_guidelines_shown) > GUIDELINES_KEPT:
+            _guidelines_shown.popitem(last=False)
+    else:
+        _guidelines_shown.move_to_end(key)
+    return shown
 
 
 def _task_context(project, lease: Lease | None, *, values: dict[str, Any] | None = None,
@@ -61,7 +85,7 @@ class WorkPages(Controller):
         async with database(request).transaction() as session:
             project = await get_project(session, project_id)
             await accounts.require_role(session, request.user, project_id, *WORKER_ROLES)
-            guidelines = await current_guidelines(session, project)
+            guidelines = await _guidelines(session, project)
             lease = await service.current_lease(session, project_id, request.user.id, utcnow())
             me = await live_standing(session, project_id, request.user.id)  # the banner and inbox
         return Template("work/workspace.html", context={

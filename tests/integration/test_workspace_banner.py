@@ -43,3 +43,23 @@ async def test_the_workspace_banner_and_inbox_are_the_record_pages(server, ops, 
     work, record = await pages(server, dan, pid)
     assert work == record, (work, record)
     assert "Qualified." in work[0] and "You are qualified for production" in work[1]
+
+
+async def test_the_workspace_shows_the_current_guidelines_after_each_change(server, ops, quick_user):
+    """The rendered guidelines are kept per version: a new version shows at once, never the old text."""
+    pid = await launched(ops, quality({"size": 1, "pass_threshold": 0.5}), gold=1, production=2)
+    _, erin = await quick_user("contributor", pid)
+
+    async def guidelines() -> str:
+        async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {erin.token}"}) as http:
+            html = (await http.get(f"/projects/{pid}/work")).text
+        return html[html.index('<aside class="guidelines-column">'):]
+
+    first = await guidelines()
+    assert '<span class="muted">v1</span>' in first and "<h1>Sentiment</h1>" in first
+    assert first == await guidelines(), "the same version shows the same"
+    await ops.ok("PATCH", f"/projects/{pid}", json={"guidelines": "# v2: *sarcasm* is negative",
+                                                    "changelog": "sarcasm"})
+    second = await guidelines()
+    assert '<span class="muted">v2</span>' in second and "<h1>v2: <em>sarcasm</em> is negative</h1>" in second
+    assert "<h1>Sentiment</h1>" not in second
