@@ -40,6 +40,7 @@
         drawingMode: this.kind === "polygon" ? "click" : "drag",
       });
       this.anno.setDrawingTool(this.kind === "polygon" ? "polygon" : "rectangle");
+      if (this.part) this.part.classList.add("shape-drawing");
       this.load();
       this.anno.on("createAnnotation", (a) => this.created(a));
       this.anno.on("updateAnnotation", () => this.changed());
@@ -48,6 +49,11 @@
       this.root.addEventListener("click", (e) => this.onClick(e));
       document.addEventListener("keydown", (e) => this.onKey(e));
       this.input.addEventListener("coedit:render", () => this.load());
+      // Annotorious tells of a moved or resized shape on its own schedule (sometimes only at the next
+      // selection change); its store is current at once, so the answer is read from it after every
+      // pointer release on the image too.
+      const layer = this.image.parentElement;
+      layer.addEventListener("pointerup", () => setTimeout(() => this.write(), 0));
     }
 
     say(text) { if (this.status) this.status.textContent = text; }
@@ -89,9 +95,15 @@
         return { label: this.labelOf(a), points: g.points.map(([x, y]) =>
           [round(clamp(x, 0, this.width)), round(clamp(y, 0, this.height))]) };
       }
-      const x = clamp(g.x, 0, this.width), y = clamp(g.y, 0, this.height);
+      let { x: left, y: top, w, h } = g;
+      if (g.rot) {  // a rotated rectangle (the handle is hidden, but a program may set one): its bounds
+        const cx = left + w / 2, cy = top + h / 2, cos = Math.abs(Math.cos(g.rot)), sin = Math.abs(Math.sin(g.rot));
+        [w, h] = [w * cos + h * sin, w * sin + h * cos];
+        [left, top] = [cx - w / 2, cy - h / 2];
+      }
+      const x = clamp(left, 0, this.width), y = clamp(top, 0, this.height);
       return { label: this.labelOf(a), x: round(x), y: round(y),
-               w: round(clamp(g.x + g.w, 0, this.width) - x), h: round(clamp(g.y + g.h, 0, this.height) - y) };
+               w: round(clamp(left + w, 0, this.width) - x), h: round(clamp(top + h, 0, this.height) - y) };
     }
 
     load() {
@@ -102,7 +114,9 @@
 
     write() {
       const shapes = this.anno.getAnnotations().map((a) => this.toShape(a));
-      this.input.value = JSON.stringify(shapes);
+      const text = JSON.stringify(shapes);
+      if (text === this.input.value) { this.render(); return; }
+      this.input.value = text;
       // Others (co-editing) learn of the change from the hidden input, as from any field.
       this.input.dispatchEvent(new Event("change", { bubbles: true }));
       this.render();

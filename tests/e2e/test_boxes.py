@@ -92,7 +92,9 @@ def test_a_contributor_draws_moves_and_deletes_boxes(sign_in, new_user, api_as, 
 
     # 2. move the car by dragging it 20 px right, then 2 px down with the keyboard
     page.mouse.click(*at(190, 95))
-    page.mouse.click(*at(35, 25))  # select it
+    page.mouse.click(*at(35, 25))  # select it: handles to resize, none to rotate (boxes stay axis-aligned)
+    expect(task.locator(".a9s-corner-handle-topleft")).to_have_count(1)
+    expect(task.locator(".a9s-rotation-handle")).to_be_hidden()
     drag(page, at(35, 25), at(55, 25))
     expect(rows.nth(0)).to_contain_text("car (30, 10) 50×30 px")
     page.keyboard.press("ArrowDown")
