@@ -184,3 +184,30 @@ def test_agreement_and_per_item_agreement_run_on_the_box_distance():
     # (dog-shifted) = 17/30; alpha = 1 - (1/18) / (17/30) = 1 - 5/51.
     assert result["krippendorff_alpha"] == pytest.approx(1 - 5 / 51)
     assert item_agreement([{"boxes": GOLD}, {"boxes": shifted}], [measure]) == pytest.approx(5 / 6)
+
+
+def test_boxes_and_polygons_round_trip_the_co_editing_document_and_concurrent_edits_merge():
+    from pycrdt import Doc, Map
+
+    from app.coedit import service as coedit
+
+    built = Interface.from_specs([{"name": "photo", "type": "image", "value": "$image"},
+                                  {"name": "boxes", "type": "bbox", "target": "photo", "labels": ["cat", "dog"]},
+                                  {"name": "other", "type": "image", "value": "$image"},
+                                  {"name": "outline", "type": "polygon", "target": "other", "labels": ["cat"]}])
+    item = {"image": IMAGE}
+    clean, errors = built.validate_answer({"boxes": GOLD, "outline": [square("cat", 5, 5)]}, item)
+    assert errors == {}
+    seed = coedit.seed_update(built, clean)
+    assert built.validate_answer(coedit.doc_answer(built, seed), item) == (clean, {})
+    # Two reviewers at once: one moves the cat (its item replaced), the other adds a dog.
+    one, two = Doc(), Doc()
+    one.apply_update(seed)
+    two.apply_update(seed)
+    boxes_one, boxes_two = one.get("fields", type=Map)["boxes"], two.get("fields", type=Map)["boxes"]
+    del boxes_one[0]
+    boxes_one.append(Map({**box("cat", 3, 0), "_id": "moved"}))
+    boxes_two.append(Map({**box("dog", 60, 60), "_id": "added"}))
+    merged, errors = built.validate_answer(coedit.doc_answer(built, one.get_update(), two.get_update()), item)
+    assert errors == {}
+    assert merged["boxes"] == [box("cat", 3, 0), box("dog", 20, 20), box("dog", 60, 60)]
