@@ -6,11 +6,12 @@ box IoU is plain arithmetic on the corners, vectorised with numpy.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
 
-from components._checks import show
+from components._checks import is_number, show
 from components._shapes import SMALLER_THAN, ShapeField, pixel
 from components.base import AnswerError
 
@@ -52,14 +53,9 @@ class BBox(ShapeField):
         return shape["y"], shape["x"], shape["w"], shape["h"], shape["label"]
 
     def well_formed(self, value: Any) -> list[dict[str, Any]]:
-        out = []
-        for shape in self.shapes_of(value):
-            try:
-                if all(float(shape[k]) == float(shape[k]) for k in "xywh") and shape["w"] > 0 and shape["h"] > 0:
-                    out.append(shape)
-            except (KeyError, TypeError, ValueError):
-                continue
-        return out
+        return [shape for shape in self.shapes_of(value)
+                if all(is_number(shape.get(k)) and math.isfinite(shape[k]) for k in "xywh")
+                and shape["w"] > 0 and shape["h"] > 0]
 
     def ious(self, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> np.ndarray:
         def corners(shapes):
