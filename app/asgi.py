@@ -48,7 +48,7 @@ from app.threads.live import item_socket
 from app.threads.pages import ThreadPages
 from app.web.edge import checked_input
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.security_headers import add_security_headers
+from app.web.security_headers import security_headers
 from app.web.templating import template_config
 from app.work.api import WorkApi
 from app.work.pages import WorkPages
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[checked_input],  # ids in range, storable text: checked once for every route
-        before_send=[add_security_headers],
+        before_send=[security_headers(settings)],
         openapi_config=OpenAPIConfig(title="Inkwell", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         on_startup=[on_startup],

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 ALWAYS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "same-origin"}
-POLICY = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+POLICY = ("default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' https: data:", "media-src 'self' https:",
           "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
           "frame-ancestors 'none'")
 
