@@ -36,7 +36,7 @@ def wire(settings: Settings, channels: ChannelsPlugin | None,
     announcer of revoked access (app/accounts/revocation.py): the same wiring for the web app,
     the CLI and the worker."""
     publisher = Publisher(channels, settings.channel_namespace, renderers={})
-    revocations = Revocations(channels, settings.channel_namespace, shared=settings.redis_url is not None)
+    revocations = Revocations(channels, settings.channel_namespace, redis_url=settings.redis_url)
 
     async def after_commit(events: list) -> None:
         await revocations.after_commit(events)  # first: access ends before anything is pushed
@@ -52,13 +52,14 @@ def wire(settings: Settings, channels: ChannelsPlugin | None,
 async def standalone_runtime(settings: Settings | None = None) -> AsyncIterator[Runtime]:
     settings = settings or get_settings()
     channels = make_channels_plugin(settings.redis_url) if settings.redis_url else None
-    db, publisher, _ = wire(settings, channels, standalone_templates())
+    db, publisher, revocations = wire(settings, channels, standalone_templates())
     try:
         if channels is not None:
             await channels.__aenter__()
         yield Runtime(settings, db, publisher)
         await publisher.drain()
     finally:
+        await revocations.stop()
         if channels is not None:
             await channels.__aexit__(None, None, None)
         await db.dispose()

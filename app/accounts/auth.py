@@ -51,9 +51,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 async def _token_user(connection: ASGIConnection, token: str) -> tuple[User, int]:
-    cache = connection.app.state.revocations.cache
+    revocations = connection.app.state.revocations
+    cache = revocations.cache
     token_hash = service.token_hash(token)
-    found = cache.get(token_hash) if cache is not None else None
+    found = await revocations.cached(token_hash)
     if found is None:
         ticket = cache.ticket() if cache is not None else 0
         async with connection.app.state.db.sessionmaker() as session:
