@@ -16,7 +16,7 @@ from app.db import Database
 from app.errors import DomainError
 from app.events.models import Event
 from app.projects.models import Project
-from app.quality.standings import own_standing
+from app.quality.standings import live_standing
 from app.realtime import stream
 
 FRAGMENT = "quality/_live.html"
@@ -35,7 +35,7 @@ class PersonRenderer:
             project = await session.get(Project, project_id)
             if project is None:
                 return None
-            record = await own_standing(session, project, user_id)
+            record = await live_standing(session, project_id, user_id)  # what _live.html shows
             version = (await session.execute(select(func.max(Event.id)).where(Event.project_id == project_id))).scalar() or 0
         html = self.templates.get_template(FRAGMENT).render(project=project, me=record, oob=True)
         return {"person": f"{project_id} {version}\n".encode() + html.encode()}
