@@ -8,7 +8,6 @@ server's data."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import shutil
@@ -18,10 +17,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from tests.integration.own_server import own_server, root_token as make_root_token
 from tests.integration.conftest import Api
 from tests.integration.test_media_store import import_media, png
 from tests import support
-from tests.support import ServerThread, reset_database
+from tests.support import reset_database
 
 INTERFACE = [
     {"name": "photo", "type": "image", "value": "$image", "alt": "A street scene"},
@@ -46,26 +46,12 @@ def box_settings():
 
 @pytest.fixture(scope="module")
 def box_server(box_settings):
-    server = ServerThread(box_settings).start()
-    yield server
-    server.stop()
+    yield from own_server(box_settings)
 
 
 @pytest.fixture(scope="module")
 def box_root_token(box_settings, box_server) -> str:
-    from app.accounts.service import create_user, issue_token
-    from app.db import Database
-
-    async def make() -> str:
-        db = Database(box_settings.database_url)
-        async with db.transaction() as session:
-            user = await create_user(session, email="boxes-root@test.local", name="Boxes Root",
-                                     password="root-quiet-lantern-42", role="ops")
-            token = await issue_token(session, user)
-        await db.dispose()
-        return token
-
-    return asyncio.run(make())
+    return make_root_token(box_settings, "boxes-root@test.local")
 
 
 @pytest.fixture

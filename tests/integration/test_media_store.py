@@ -24,9 +24,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.integration.own_server import own_server, root_token as make_root_token
 from tests.integration.conftest import QUIET_QUALITY, SENTIMENT_INTERFACE, Api, Browser, qualify
 from tests.seaweed_server import SeaweedServer
-from tests.support import ServerThread, backend, reset_database, test_settings
+from tests import support
+from tests.support import backend, reset_database
 
 MAX_MEDIA = 3 * 1024 * 1024
 
@@ -36,8 +38,8 @@ def _own_database_settings():
         base = os.environ.get("INKWELL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inkwell_test")
         from app.config import normalise_database_url
 
-        return test_settings(database_url=normalise_database_url(base + "_media"))
-    return test_settings()
+        return support.test_settings(database_url=normalise_database_url(base + "_media"))
+    return support.test_settings()
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +59,12 @@ def media_settings():
 
 @pytest.fixture(scope="module")
 def media_server(media_settings):
-    server = ServerThread(media_settings).start()
-    yield server
-    server.stop()
+    yield from own_server(media_settings)
 
 
 @pytest.fixture(scope="module")
 def root_token(media_settings, media_server) -> str:
-    from app.accounts.service import create_user, issue_token
-    from app.db import Database
-
-    async def make() -> str:
-        db = Database(media_settings.database_url)
-        async with db.transaction() as session:
-            user = await create_user(session, email="media-root@test.local", name="Media Root",
-                                     password="root-quiet-lantern-42", role="ops")
-            token = await issue_token(session, user)
-        await db.dispose()
-        return token
-
-    return asyncio.run(make())
+    return make_root_token(media_settings, "media-root@test.local")
 
 
 @pytest.fixture
