@@ -188,17 +188,7 @@ class ShapeField(Component):
         iou = self.ious(a, b)
         same = np.array([[x["label"] == y["label"] for y in b] for x in a], dtype=bool)
         i_idx, j_idx = np.nonzero(same & (iou >= self.iou_threshold))
-        found = sorted(((float(iou[i, j]), int(i), int(j)) for i, j in zip(i_idx, j_idx)),
-                       key=lambda c: (-c[0], c[1], c[2]))
-        used_a: set[int] = set()
-        used_b: set[int] = set()
-        chosen = []
-        for pair in found:
-            if pair[1] not in used_a and pair[2] not in used_b:
-                used_a.add(pair[1])
-                used_b.add(pair[2])
-                chosen.append(pair)
-        return chosen
+        return _spans.best_first([(float(iou[i, j]), int(i), int(j)) for i, j in zip(i_idx, j_idx)])
 
     def score(self, answer: Any, gold: Any) -> float:
         """IoU-matched F1 (label must match, IoU >= ``iou_threshold``); see the module docstring."""

@@ -244,7 +244,13 @@ def _greedy(found: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]
         return found
     if len({c[1] for c in found}) == len(found) and len({c[2] for c in found}) == len(found):
         return found  # every span has at most one candidate: nothing to choose
-    found.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return best_first(found)
+
+
+def best_first(found: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """One-to-one pairs from candidates ``(overlap, i, j)``: the best first, each side used once
+    (ties by position); spans here, shapes in components/_shapes.py."""
+    found = sorted(found, key=lambda c: (-c[0], c[1], c[2]))
     used_a: set[int] = set()
     used_b: set[int] = set()
     chosen = []
