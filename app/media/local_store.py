@@ -18,6 +18,7 @@ class LocalMediaStore:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.incoming = self.folder / "incoming"
+        self.made: set[Path] = set()  # folders known to exist (a set: safe to share between threads)
 
     def path_of(self, sha256: str) -> Path:
         if not is_sha256(sha256):
@@ -25,7 +26,7 @@ class LocalMediaStore:
         return self.folder / key_of(sha256)
 
     def put(self, stream: BinaryIO, *, content_type: str, attachment: bool = False) -> Stored:
-        self.incoming.mkdir(parents=True, exist_ok=True)
+        self._folder(self.incoming)
         handle, temporary = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
         try:
             with os.fdopen(handle, "wb") as target:
@@ -36,13 +37,19 @@ class LocalMediaStore:
             if final.exists():
                 os.unlink(temporary)
                 return Stored(sha256, size, created=False)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(final.parent)
             os.replace(temporary, final)  # atomic: the whole file or none
             return Stored(sha256, size, created=True)
         except BaseException:
             if os.path.exists(temporary):
                 os.unlink(temporary)
             raise
+
+    def _folder(self, folder: Path) -> None:
+        """``folder`` made once per store (an import puts thousands of files into 65k fan-out folders)."""
+        if folder not in self.made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.made.add(folder)
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()

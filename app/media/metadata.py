@@ -8,8 +8,8 @@ its line and name, never stored on an item.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import av
 from PIL import Image
@@ -29,30 +29,34 @@ class Unreadable(ValueError):
     """The file is its type by its first bytes but cannot be read as one."""
 
 
-def measure(path: str, media_type: MediaType) -> Measured:
+def measure(file: BinaryIO, media_type: MediaType) -> Measured:
+    """What ``file`` (read from its start) holds; Unreadable when it cannot be decoded as its type."""
+    file.seek(0)
     try:
         if media_type.content_type == "image/svg+xml":
             return Measured()  # never rendered by us: served as an attachment
         if media_type.kind == "image":
-            return _image(path)
-        return _timed(path, media_type.kind)
+            return _image(file)
+        return _timed(file, media_type.kind)
     except Unreadable:
         raise
     except Exception as exc:  # every decoder error means the same to the importer: unreadable
         raise Unreadable(f"cannot be read as {media_type.content_type}: {exc}") from None
 
 
-def _image(path: str) -> Measured:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)  # a pixel bomb is refused, not decoded
-        with Image.open(path) as image:
-            image.load()
-            width, height = image.size
+def _image(file: BinaryIO) -> Measured:
+    with Image.open(file) as image:  # reads the header only
+        width, height = image.size
+        limit = Image.MAX_IMAGE_PIXELS
+        if limit and width * height > limit:  # a pixel bomb is refused, not decoded (checked here, not by
+            # turning Pillow's warning into an error: warning filters are global, and files are measured in threads)
+            raise Image.DecompressionBombError(f"{width * height} pixels is more than the {limit} an image may have")
+        image.load()
     return Measured(width=width, height=height)
 
 
-def _timed(path: str, kind: str) -> Measured:
-    with av.open(path) as container:
+def _timed(file: BinaryIO, kind: str) -> Measured:
+    with av.open(file, mode="r") as container:  # not the file's own mode ("w+b")
         streams = container.streams.video if kind == "video" else container.streams.audio
         if not streams:
             raise Unreadable(f"has no {kind} stream")

@@ -6,6 +6,7 @@ leaves the folder it is looked up in.
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
@@ -26,10 +27,15 @@ def normalised(name: str) -> str | None:
 
 
 class ZipFiles:
-    """The files of a zip (read in place: members are decompressed as they are read, never whole)."""
+    """The files of a zip (read in place: members are decompressed as they are read, never whole).
+
+    Several threads may each read a member at once: ``zipfile`` gives each open member its own
+    position in the one file and reads under the zip's lock; opening (which reads the member's
+    local header and counts the open members) is done under a lock of ours."""
 
     def __init__(self, file: BinaryIO):
         self.zip = zipfile.ZipFile(file)  # BadZipFile when it is not one
+        self.opening = threading.Lock()
         self.members = {}
         for info in self.zip.infolist():
             name = normalised(info.filename)
@@ -39,7 +45,10 @@ class ZipFiles:
     def open(self, name: str) -> BinaryIO | None:
         key = normalised(name)
         info = self.members.get(key) if key is not None else None
-        return self.zip.open(info) if info is not None else None
+        if info is None:
+            return None
+        with self.opening:
+            return self.zip.open(info)
 
 
 class FolderFiles:
