@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import free_port
+from tests.support import TLS, free_port
 
 _PORTS = ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
-          "s3.port", "s3.port.grpc", "s3.port.iceberg", "iam.port", "metricsPort")
+          "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance", "iam.port", "metricsPort")
 
 
 def weed_executable() -> str:
@@ -52,7 +52,7 @@ class SeaweedServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"weed exited with {self.process.returncode}; see {self.log.name}")
             try:  # the bucket can be made once the filer behind the S3 gateway answers
-                if httpx.put(f"{self.endpoint}/{self.bucket}", timeout=2).status_code in (200, 409):
+                if httpx.put(f"{self.endpoint}/{self.bucket}", timeout=2, verify=TLS).status_code in (200, 409):
                     return self
             except httpx.HTTPError:
                 pass
