@@ -412,6 +412,24 @@ def sign_in(browser, server, request):
         pytest.fail("the Content-Security-Policy was broken:\n" + "\n".join(violations), pytrace=False)
 
 
+@pytest.fixture
+def at_work(sign_in, new_user, new_project, api_as):
+    """A contributor past a one-item benchmark (answered right through the API), on the workspace of
+    a project of ``items`` with ``interface``: returns (project, person, their Api, the page)."""
+
+    def make(items: list[dict], interface: list[dict], gold: dict):
+        project = new_project(items=items, interface=interface, gold=gold)
+        person = new_user("contributor", project)
+        api = api_as(person)
+        lease = api.ok("POST", f"/projects/{project['id']}/next")["assignment"]
+        api.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": gold["gold"]})  # the benchmark
+        page = sign_in(person)
+        page.goto(f"/projects/{project['id']}/work")
+        return project, person, api, page
+
+    return make
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -29,16 +29,9 @@ GOLD_ANSWER = {"turns": {"turns": {"t2": {"ratings": {"helpful": 5}}, "final": {
                "quality": {"criteria": {"accuracy": {"score": 5}, "safety": {"na": True}}}}
 
 
-def test_a_contributor_grades_by_keyboard_and_the_answer_is_stored(sign_in, new_user, new_project, api_as, ops):
+def test_a_contributor_grades_by_keyboard_and_the_answer_is_stored(at_work, ops):
     gold = {"data": {"chat": CHAT, "gold": True}, "gold": GOLD_ANSWER, "explanation": "All correct."}
-    project = new_project(items=[{"chat": CHAT}], interface=INTERFACE, gold=gold)
-    person = new_user("contributor", project)
-    api = api_as(person)
-    lease = api.ok("POST", f"/projects/{project['id']}/next")["assignment"]
-    api.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": GOLD_ANSWER})  # the benchmark
-
-    page = sign_in(person)
-    page.goto(f"/projects/{project['id']}/work")
+    project, _, _, page = at_work([{"chat": CHAT}], INTERFACE, gold)
     task = page.locator("#task")
     expect(task.locator("li[data-turn='final']")).to_be_visible()
     expect(task.locator("li[data-turn] b")).to_have_count(0)  # the turn's text is escaped

@@ -70,17 +70,9 @@ def span(label: str, part: str) -> dict:
     return {"label": label, "start": start, "end": start + len(part), "text": part}
 
 
-def test_offsets_count_the_stored_characters_across_line_breaks_and_emoji(sign_in, new_user, new_project, api_as,
-                                                                         ops):
+def test_offsets_count_the_stored_characters_across_line_breaks_and_emoji(at_work, ops):
     gold = {"data": {**DATA, "prompt": "gold"}, "gold": GOLD_ANSWER, "explanation": "Nothing to mark."}
-    project = new_project(items=[DATA], interface=INTERFACE, gold=gold)
-    person = new_user("contributor", project)
-    api = api_as(person)
-    lease = api.ok("POST", f"/projects/{project['id']}/next")["assignment"]
-    api.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": GOLD_ANSWER})  # the benchmark
-
-    page = sign_in(person)
-    page.goto(f"/projects/{project['id']}/work")
+    project, _, _, page = at_work([DATA], INTERFACE, gold)
     task = page.locator("#task")
     doc = "[data-text-part='doc']"
     expect(task.locator(doc)).to_have_count(1)

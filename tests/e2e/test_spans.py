@@ -54,16 +54,9 @@ def drag_select(page, selector: str, visible_text: str, part: str) -> None:
     page.mouse.up()
 
 
-def test_a_contributor_marks_spans_and_claims_by_mouse_and_keyboard(sign_in, new_user, new_project, api_as, ops):
+def test_a_contributor_marks_spans_and_claims_by_mouse_and_keyboard(at_work, ops):
     gold = {"data": {**DATA, "prompt": "gold"}, "gold": GOLD_ANSWER, "explanation": "Ada is a person."}
-    project = new_project(items=[DATA], interface=INTERFACE, gold=gold)
-    person = new_user("contributor", project)
-    api = api_as(person)
-    lease = api.ok("POST", f"/projects/{project['id']}/next")["assignment"]
-    api.ok("POST", f"/assignments/{lease['id']}/submit", json={"answer": GOLD_ANSWER})  # the benchmark
-
-    page = sign_in(person)
-    page.goto(f"/projects/{project['id']}/work")
+    project, _, _, page = at_work([DATA], INTERFACE, gold)
     task = page.locator("#task")
     expect(task.locator("[data-text-part='doc']")).to_have_text(TEXT)
     expect(task.locator(".pr-prompt i")).to_have_count(0)  # the prompt's HTML is shown as text
