@@ -28,7 +28,7 @@ import numpy as np
 
 from components import _spans
 from components._checks import config_int, first_entered, is_number, plural, show
-from components._span_labels import SpanLabels
+from components._span_labels import LABEL_SCHEMA, SpanLabels
 from components.base import AnswerContext, AnswerError, Component, ConfigError, LintRule, Measure
 
 DEFAULT_MIN_SIZE = 1
@@ -94,14 +94,11 @@ class ShapeField(Component):
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
-        label = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {
-            "value": {"type": "string"}, "label": {"type": "string"},
-            "hotkey": {"type": "string", "minLength": 1, "maxLength": 1}}, "required": ["value"]}]}
         count = "boxes" if cls.noun == "box" else f"{cls.noun}s"
         schema["properties"].update({
             "target": {"type": "string", "description": "the image part the shapes are drawn on"},
             "required": {"type": "boolean"},
-            "labels": {"type": "array", "items": label, "minItems": 1},
+            "labels": {"type": "array", "items": LABEL_SCHEMA, "minItems": 1},
             "min_size": {"type": "integer", "minimum": 0, "default": DEFAULT_MIN_SIZE,
                          "description": "smallest width and height in pixels (a polygon: of its bounds)"},
             f"min_{count}": {"type": "integer", "minimum": 0}, f"max_{count}": {"type": "integer", "minimum": 1},

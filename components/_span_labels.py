@@ -13,6 +13,10 @@ from typing import Any, Iterator, Mapping
 from components.base import AnswerError, ConfigError
 
 LABEL_KEYS = frozenset({"value", "label", "hotkey"})
+#: One label in a field's config, as JSON Schema (``GET /api/v1/components``).
+LABEL_SCHEMA = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {
+    "value": {"type": "string"}, "label": {"type": "string"},
+    "hotkey": {"type": "string", "minLength": 1, "maxLength": 1}}, "required": ["value"]}]}
 
 
 @dataclass(frozen=True)

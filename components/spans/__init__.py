@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from components import _spans
 from components._checks import config_bool, config_int, plural
-from components._span_labels import SpanLabels
+from components._span_labels import LABEL_SCHEMA, SpanLabels
 from components._span_field import SpanField
 from components.base import AnswerContext, AnswerError, Component, LintRule
 
@@ -40,13 +40,10 @@ class Spans(SpanField):
     @classmethod
     def config_schema(cls) -> dict[str, Any]:
         schema = super().config_schema()
-        label = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {
-            "value": {"type": "string"}, "label": {"type": "string"},
-            "hotkey": {"type": "string", "minLength": 1, "maxLength": 1}}, "required": ["value"]}]}
         schema["properties"].update({
             "target": {"type": "string", "description": "the text or prompt_response part spans are marked on"},
             "required": {"type": "boolean"},
-            "labels": {"type": "array", "items": label, "minItems": 1},
+            "labels": {"type": "array", "items": LABEL_SCHEMA, "minItems": 1},
             "overlapping": {"type": "boolean", "default": False},
             "min_spans": {"type": "integer", "minimum": 0}, "max_spans": {"type": "integer", "minimum": 1},
             "iou_threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5}})
